@@ -1,0 +1,19 @@
+"""The ``ugc-guard`` command: a thin layer over the Python API, one module per command group."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .policy import policy_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ugc-guard")
+def main() -> None:
+    """ugc_guard: upload gate, acceptance ledger, robots and privacy rights for campaign sites."""
+
+
+main.add_command(policy_group)
+
+__all__ = ["main"]

@@ -1,0 +1,90 @@
+"""Per-request state handed from stage to stage, and the stage protocol.
+
+A request flows one way through the site's stages (see :mod:`ugc_guard.pipeline`). A stage
+reads and adds to the context, and either returns ``None`` (go on) or an ASGI app that answers
+the request instead of the app (a page, a refusal). Stages never call the app themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .identity import client_address
+from .routing import SAFE_METHODS, normalise_path, relative_path
+
+if TYPE_CHECKING:
+    from .policy.uploads import UploadRoute
+    from .sites import Site
+
+__all__ = ["AfterResponse", "RequestContext", "Stage"]
+
+AfterResponse = Callable[[int | None], Awaitable[None]]
+"""Called once the app has answered, with its status (None if it raised or sent nothing)."""
+
+
+class Stage(Protocol):
+    async def __call__(self, ctx: RequestContext) -> ASGIApp | None: ...
+
+
+@dataclass(slots=True, eq=False)
+class RequestContext:
+    scope: Scope
+    receive: Receive
+    site: Site
+    method: str
+    path: str
+    """The normalised path relative to ``root_path``, for matching (lowercase)."""
+    headers: Headers
+    client: str | None
+    upload_route: UploadRoute | None
+    """The upload route when the path is one and the method can carry a body."""
+    subject: str | None = None
+    """Pseudonymous subject id, once the identity stage found or made one."""
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    after_response: list[AfterResponse] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    """Stage-to-stage notes: ``agent`` classification, ``submission``…"""
+
+    @classmethod
+    def from_scope(cls, scope: Scope, receive: Receive, site: Site) -> RequestContext:
+        headers = Headers(scope=scope)
+        method = scope["method"].upper()
+        path = normalise_path(relative_path(scope["path"], scope.get("root_path", "")))
+        peer = scope.get("client")
+        client = client_address(
+            peer[0] if peer else None,
+            site.policy.rate_limits.trusted_proxies,
+            headers.get("forwarded"),
+            headers.get("x-forwarded-for"),
+        )
+        route = site.routes.match(path)
+        if route is not None and method in SAFE_METHODS:
+            route = None
+        return cls(scope, receive, site, method, path, headers, client, route)
+
+    @property
+    def user_agent(self) -> str:
+        return self.headers.get("user-agent", "")
+
+    def add_header(self, name: str, value: str) -> None:
+        """Add a header to whatever response this request gets (app's, page or refusal)."""
+        self.response_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+
+    def wrap_send(self, send: Send, on_start: Callable[[int], None] | None = None) -> Send:
+        """Return a ``send`` that adds :attr:`response_headers` to the response start."""
+        extra = self.response_headers
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                if on_start is not None:
+                    on_start(message["status"])
+            await send(message)
+
+        return wrapped

@@ -1,0 +1,278 @@
+"""The campaign policy: one YAML file per campaign site, loaded into these frozen models.
+
+Each section is a small model; the upload and robot sections live in their own modules.
+Sources for the legal facts are in ``docs/domain.md`` (domain notes, seeds 000–004).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, EmailStr, Field, SecretStr, field_validator, model_validator
+
+from .base import Section
+from .scraping import RateLimits, Scraping
+from .types import Duration, TextFile
+from .uploads import Uploads
+
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 language code, e.g. en or nl")]
+TextFiles = Annotated[
+    dict[Language, TextFile],
+    Field(min_length=1, description="One text file per language, relative to the policy file."),
+]
+
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_HOST_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^\[[0-9a-f:]+\]$")
+
+
+class Campaign(Section):
+    id: str = Field(pattern=_SLUG)
+    """Stable campaign id, recorded with every ledger entry (lowercase letters, digits, dashes)."""
+    name: str = Field(min_length=1, max_length=200)
+    """Name shown to people on the terms page."""
+    hosts: list[str] = Field(min_length=1)
+    """Host names this campaign site answers on (no port); ``*.example.com`` matches one sub-level."""
+    ends: _dt.date | None = None
+    """Last day of the campaign: the anchor for retention periods measured from the campaign end."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        cleaned = [host.strip().lower().rstrip(".") for host in hosts]
+        for host in cleaned:
+            if not _HOST_RE.match(host):
+                raise ValueError(f"{host!r} is not a host name; write it without scheme or port, e.g. upload.example.com")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("a host name is listed twice")
+        return cleaned
+
+
+class Controller(Section):
+    name: str = Field(min_length=1)
+    """The data controller: the organisation responsible for the personal data."""
+    contact: EmailStr
+    """Where people send privacy requests (access, erasure, withdrawal)."""
+    address: str | None = None
+    privacy_url: AnyHttpUrl | None = None
+    """The full privacy statement."""
+
+
+class Terms(Section):
+    document_id: str = Field(pattern=_SLUG)
+    """Id of the terms document; with ``version`` it identifies the exact text accepted."""
+    version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    """Current version; an acceptance of another version is not current."""
+    requires_reacceptance: bool = True
+    """False marks this version as a revision that keeps acceptances of ``keeps_acceptances_of`` valid."""
+    keeps_acceptances_of: list[str] = []
+    """Earlier versions whose acceptances stay valid when ``requires_reacceptance`` is false."""
+    default_language: Language = "en"
+    texts: TextFiles
+    """The terms text per language; its SHA-256 is recorded with every acceptance."""
+
+    @model_validator(mode="after")
+    def _revisions(self) -> Terms:
+        if self.requires_reacceptance and self.keeps_acceptances_of:
+            raise ValueError("keeps_acceptances_of only applies when requires_reacceptance is false")
+        if not self.requires_reacceptance and not self.keeps_acceptances_of:
+            raise ValueError("requires_reacceptance: false needs keeps_acceptances_of, the versions that stay valid")
+        if self.default_language not in self.texts:
+            raise ValueError(f"default_language {self.default_language!r} has no entry in texts")
+        return self
+
+    def accepts(self, version: str) -> bool:
+        """Return whether an acceptance of ``version`` counts as acceptance of the current terms."""
+        return version == self.version or (not self.requires_reacceptance and version in self.keeps_acceptances_of)
+
+
+class AgeMethod(StrEnum):
+    birth_date = "birth_date"
+    """Ask the birth date, compute the age band, discard the date."""
+    age_band = "age_band"
+    """Ask which band applies (self-declared)."""
+    external = "external"
+    """The app sets an age result from its own verification (e.g. the EU age-verification app)."""
+
+
+class SmtpNotifier(Section):
+    host: str
+    port: int = Field(587, gt=0, lt=65536)
+    sender: EmailStr
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class Notifier(Section):
+    kind: Literal["log", "smtp"] = "log"
+    """``log`` writes the guardian link to the log (development); ``smtp`` sends an e-mail."""
+    smtp: SmtpNotifier | None = None
+
+    @model_validator(mode="after")
+    def _smtp(self) -> Notifier:
+        if self.kind == "smtp" and self.smtp is None:
+            raise ValueError("kind: smtp needs an smtp section with host and sender")
+        return self
+
+
+class Age(Section):
+    minimum: int = Field(18, ge=13, le=21)
+    """Age from which a person may upload alone (capacity to grant a licence: 18 in the EU)."""
+    guardian_minimum: int | None = Field(None, ge=13, le=20)
+    """Lower age allowed with confirmed guardian consent (e.g. 16); below it, never."""
+    method: AgeMethod = AgeMethod.birth_date
+    assurance: Literal["self-declared", "document", "card", "mobile-operator", "eu-age-verification"] = "self-declared"
+    """Assurance level recorded with the age result."""
+    guardians_required: int = Field(1, ge=1, le=2)
+    """Holders of parental authority who must confirm (Dutch courts have required both)."""
+    guardian_token_ttl: Duration = "P7D"
+    reconfirm_at_majority: bool = True
+    """Flag minors' acceptances to be re-confirmed when the person turns 18."""
+    notifier: Notifier = Notifier()
+
+    @model_validator(mode="after")
+    def _order(self) -> Age:
+        if self.guardian_minimum is not None and self.guardian_minimum >= self.minimum:
+            raise ValueError("guardian_minimum must be lower than minimum")
+        return self
+
+
+class Right(StrEnum):
+    modify = "modify"
+    adapt = "adapt"
+    publish = "publish"
+    copy = "copy"
+    display = "display"
+    republish = "republish"
+    communicate_to_public = "communicate_to_public"
+    sublicense = "sublicense"
+
+
+class Warranty(StrEnum):
+    owns_rights_or_permission = "owns_rights_or_permission"
+    """The uploader holds all rights in the content or has the third parties' permission."""
+    content_lawful = "content_lawful"
+    """Not obscene, defamatory, discriminatory, threatening, pornographic, harassing or hateful."""
+
+
+class Licence(Section):
+    id: str = Field(pattern=r"^LicenseRef-[A-Za-z0-9.-]+$")
+    """SPDX-style licence id, e.g. LicenseRef-onscreen-ugc."""
+    version: str = Field(min_length=1, max_length=64)
+    texts: TextFiles
+    rights: list[Right] = list(Right)
+    territory: str = "worldwide"
+    exclusive: bool = False
+    royalty_free: bool = True
+    irrevocable: bool = True
+    sublicensable: bool = True
+    warranties: list[Warranty] = list(Warranty)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Licence:
+        if self.sublicensable != (Right.sublicense in self.rights):
+            raise ValueError("sublicensable and the sublicense right must agree")
+        if len(set(self.rights)) != len(self.rights):
+            raise ValueError("a right is listed twice")
+        return self
+
+
+class Portrait(Section):
+    require_own_consent: bool = True
+    """The uploader consents to use of their own portrait (Auteurswet art. 19–21: consent, not transfer)."""
+    require_others_declaration: bool = True
+    """The uploader declares every other depicted person consented."""
+    withdrawable: bool = True
+    """Portrait consent is personal-data consent and can be withdrawn (GDPR Art. 7(3))."""
+
+
+class RetentionRule(Section):
+    period: Duration
+    anchor: Literal["uploaded", "campaign_end", "last_use"] = "uploaded"
+    """What the period is counted from."""
+
+
+class Retention(Section):
+    unused_submissions: RetentionRule | None = None
+    """Footage never used in a production (seed 001: 3 months)."""
+    submissions: RetentionRule | None = None
+    """Every uploaded object (seed 002: at most 90 days)."""
+    personal_data: RetentionRule | None = None
+    """Personal fields in the ledger; after it the subject key is destroyed."""
+    logs: RetentionRule | None = None
+    """Rate-limit and request-log data (seed 002: at most 1 year)."""
+
+
+class Privacy(Section):
+    client_address: Literal["keyed-hash", "truncated", "none"] = "keyed-hash"
+    """How the client address is kept as evidence: an HMAC, the /24 (IPv4) or /48 (IPv6) prefix, or not at all."""
+    user_agent: Literal["hash", "none"] = "hash"
+
+
+class Hooks(Section):
+    withdrawal: str | None = None
+    """``package.module:function`` or an https webhook URL called when a subject withdraws consent."""
+    content_deletion: str | None = None
+    """Called with the content SHA-256 of files to delete (erasure, retention)."""
+
+    @field_validator("withdrawal", "content_deletion")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is None or re.match(r"^https?://", value) or re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
+            return value
+        raise ValueError(f"{value!r} is neither module:function nor an http(s) URL")
+
+
+class LedgerSettings(Section):
+    url: str = "sqlite:///ugc-ledger.sqlite3"
+    """SQLAlchemy URL: a SQLite file (relative to the working directory) or postgresql+psycopg://…"""
+    connect_timeout: float = Field(5.0, gt=0, le=60)
+    """Seconds before an unreachable database counts as unavailable."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql(\+psycopg)?)://", value):
+            raise ValueError(f"{value!r} is not a supported ledger URL; use sqlite:///path.sqlite3 or postgresql+psycopg://host/db")
+        return value
+
+
+class Policy(Section):
+    """A campaign site's whole policy."""
+
+    campaign: Campaign
+    controller: Controller
+    secret: SecretStr | None = None
+    """Signing secret for cookies and keyed hashes; write ``${UGC_GUARD_SECRET}`` so it stays out of the file."""
+    development: bool = False
+    """Allow a missing secret (with a warning) and plain-http cookies. Never in production."""
+    prefix: str = Field("/ugc-guard", pattern=r"^/[a-z0-9][a-z0-9/_-]*[a-z0-9]$")
+    """Path under which the built-in pages and endpoints live."""
+    terms: Terms
+    age: Age = Age()
+    licence: Licence
+    portrait: Portrait = Portrait()
+    uploads: Uploads
+    scraping: Scraping = Scraping()
+    rate_limits: RateLimits = RateLimits()
+    retention: Retention = Retention()
+    privacy: Privacy = Privacy()
+    hooks: Hooks = Hooks()
+    ledger: LedgerSettings = LedgerSettings()
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("the secret must be at least 16 characters; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
+    @model_validator(mode="after")
+    def _languages(self) -> Policy:
+        missing = set(self.terms.texts) - set(self.licence.texts)
+        if missing:
+            raise ValueError(f"licence.texts has no text for language(s) {', '.join(sorted(missing))} that terms.texts offers")
+        return self

@@ -1,0 +1,96 @@
+"""``application/problem+json`` refusals (RFC 9457) with stable codes.
+
+Every refusal ugc_guard sends is one of the codes in :data:`CATALOGUE`; ``docs/problems.md`` is
+generated from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["CATALOGUE", "Problem", "problem_type"]
+
+# code -> (status, title). Codes are an API: never rename one.
+CATALOGUE: dict[str, tuple[int, str]] = {
+    "unknown-host": (421, "This host is not served by any campaign policy"),
+    "automated-access-forbidden": (403, "Automated access is not allowed"),
+    "rate-limited": (429, "Too many requests"),
+    "rate-limit-unavailable": (503, "Rate limits cannot be checked right now"),
+    "terms-not-accepted": (403, "The terms have not been accepted"),
+    "terms-outdated": (403, "The terms have changed and must be accepted again"),
+    "age-not-verified": (403, "Age has not been verified"),
+    "age-below-minimum": (403, "Below the minimum age for this campaign"),
+    "guardian-consent-pending": (403, "A parent or guardian has not confirmed yet"),
+    "subject-required": (401, "No valid subject cookie"),
+    "csrf-failed": (403, "The form token is missing or invalid"),
+    "invalid-request": (400, "The request is not valid"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "licence-not-granted": (403, "The content licence was not granted"),
+    "portrait-consent-missing": (403, "Portrait consent or the declaration about other people is missing"),
+    "upload-too-large": (413, "The upload is larger than allowed"),
+    "malformed-upload": (400, "The upload is not a well-formed request body"),
+    "upload-timeout": (408, "The upload did not arrive in time"),
+    "unsupported-media-type": (415, "This type of content is not accepted"),
+    "content-rejected": (422, "The content failed screening"),
+    "scanner-unavailable": (503, "The virus scanner did not answer"),
+    "ledger-unavailable": (503, "The acceptance ledger cannot record this right now"),
+}
+
+QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
+
+
+def problem_type(code: str) -> str:
+    """Return the problem ``type`` URI for a code (the IANA type for rate limits)."""
+    return QUOTA_EXCEEDED if code == "rate-limited" else f"tag:ugc-guard,2026:problem:{code}"
+
+
+class Problem(Exception):
+    """A refusal. Raise it inside ugc_guard, or send it: a Problem is also an ASGI app.
+
+    ``extra`` members are added to the JSON body (e.g. ``accept_url``); ``headers`` to the response.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown problem code {code!r}")
+        default_status, title = CATALOGUE[code]
+        self.code = code
+        self.status = status or default_status
+        self.title = title
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+        super().__init__(f"{code}: {detail or title}")
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": problem_type(self.code), "title": self.title, "status": self.status, "code": self.code}
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        payload = json.dumps(self.body(), ensure_ascii=False).encode()
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload if scope.get("method") != "HEAD" else b""})

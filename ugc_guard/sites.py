@@ -1,0 +1,111 @@
+"""Host header -> campaign site: each site is one policy with everything precomputed."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+from .context import Stage
+from .policy import Policy, PolicyError
+from .routing import RouteTable
+
+__all__ = ["Site", "SiteRouter", "host_of"]
+
+logger = logging.getLogger("ugc_guard")
+
+
+@dataclass(eq=False)
+class Site:
+    """One campaign site, built once when the middleware starts."""
+
+    policy: Policy
+    ledger_url: str
+    rate_limit_storage: str
+    secret: bytes
+    development: bool
+    routes: RouteTable
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def campaign(self) -> str:
+        return self.policy.campaign.id
+
+    @property
+    def prefix(self) -> str:
+        return self.policy.prefix
+
+    @classmethod
+    def build(
+        cls,
+        policy: Policy,
+        *,
+        ledger: str | None = None,
+        rate_limit_storage: str | None = None,
+        development: bool = False,
+    ) -> Site:
+        """Precompute a site; raises :class:`PolicyError` when it may not start (no secret)."""
+        development = development or policy.development
+        if policy.secret is not None:
+            secret = policy.secret.get_secret_value().encode()
+        elif development:
+            logger.warning(
+                "ugc_guard: campaign %s has no secret; development mode uses a random one, so cookies "
+                "and keyed hashes do not survive a restart. Never run like this in production.",
+                policy.campaign.id,
+            )
+            secret = secrets.token_bytes(32)
+        else:
+            raise PolicyError(
+                [f"campaign {policy.campaign.id}: secret: no signing secret; set UGC_GUARD_SECRET (and secret: "
+                 "${UGC_GUARD_SECRET} in the policy), or pass development=True for local development only"]
+            )
+        return cls(
+            policy=policy,
+            ledger_url=ledger or policy.ledger.url,
+            rate_limit_storage=rate_limit_storage or policy.rate_limits.storage,
+            secret=secret,
+            development=development,
+            routes=RouteTable(policy.uploads.routes),
+        )
+
+
+def host_of(scope: Scope) -> str:
+    """Return the request's host name, lowercase, without port or trailing dot."""
+    host = Headers(scope=scope).get("host", "")
+    if not host and scope.get("server"):
+        host = str(scope["server"][0])
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+class SiteRouter:
+    """Chooses the site for a request by its Host header."""
+
+    def __init__(self, sites: Sequence[Site], fallback: Site | None = None) -> None:
+        self._exact: dict[str, Site] = {}
+        self._wildcard: list[tuple[str, Site]] = []
+        for site in sites:
+            for host in site.policy.campaign.hosts:
+                if host.startswith("*."):
+                    self._wildcard.append((host[1:], site))
+                else:
+                    self._exact[host] = site
+        self._fallback = fallback
+
+    def select(self, scope: Scope) -> Site | None:
+        """Return the site serving this request's host, the fallback site, or None."""
+        host = host_of(scope)
+        site = self._exact.get(host)
+        if site is not None:
+            return site
+        for suffix, candidate in self._wildcard:
+            if host.endswith(suffix) and "." not in host[: -len(suffix)]:
+                return candidate
+        return self._fallback
