@@ -1,0 +1,46 @@
+"""Example campaign site on FastAPI, behind UGCGuard (same routes as the Starlette example).
+
+Run it with ``python -m uvicorn examples.fastapi_site.app:app`` from the repository root.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from examples.common import FORM, POLICY, page, store
+from ugc_guard import UGCGuard
+
+app = FastAPI(title="On Screen Now (example)")
+app.add_middleware(UGCGuard, policy=POLICY)
+
+
+@app.get("/", response_class=HTMLResponse)
+async def home() -> str:
+    return page("On Screen Now", FORM)
+
+
+@app.post("/upload", status_code=201)
+async def upload(
+    request: Request,
+    media: UploadFile = File(...),
+    ugc_licence: str = Form(...),
+    ugc_portrait_self: str = Form(...),
+    ugc_portrait_others: str = Form(...),
+) -> dict[str, Any]:
+    # The grant fields were checked and recorded by UGCGuard before this handler runs.
+    submission = request.state.ugc
+    await anyio.to_thread.run_sync(store, submission, await media.read())
+    result: dict[str, Any] = submission.as_dict()
+    return result
+
+
+@app.put("/api/selfies/{entry}", status_code=201)
+async def put_selfie(entry: str, request: Request) -> dict[str, Any]:
+    submission = request.state.ugc
+    await anyio.to_thread.run_sync(store, submission, await request.body())
+    result: dict[str, Any] = submission.as_dict()
+    return result
