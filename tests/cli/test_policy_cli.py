@@ -57,3 +57,10 @@ def test_schema_validates_the_example_policies_and_rejects_typos() -> None:
         data["campain"] = data.pop("campaign")
         errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
         assert any("campain" in error.message for error in errors)
+
+
+def test_check_warns_when_no_secret_is_set(policy_file) -> None:
+    path = policy_file({"secret": "${NO_SUCH_SECRET_VARIABLE:-}"})
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 0
+    assert result.stderr == f"{path}: warning: secret: not set; the middleware will refuse to start until UGC_GUARD_SECRET is set\n"

@@ -29,6 +29,8 @@ def check(files: tuple[str, ...]) -> None:
                 click.echo(line, err=True)
             continue
         click.echo(f"{file}: ok (campaign {policy.campaign.id}, terms {policy.terms.version}, licence {policy.licence.id} {policy.licence.version})")
+        if policy.secret is None and not policy.development:
+            click.echo(f"{file}: warning: secret: not set; the middleware will refuse to start until UGC_GUARD_SECRET is set", err=True)
     if failed:
         raise SystemExit(1)
 

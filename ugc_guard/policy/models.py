@@ -263,6 +263,13 @@ class Policy(Section):
     hooks: Hooks = Hooks()
     ledger: LedgerSettings = LedgerSettings()
 
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _unset_secret(cls, value: object) -> object:
+        # ``${UGC_GUARD_SECRET:-}`` with the variable unset means "no secret": the middleware then
+        # refuses to start outside development mode, while `policy check` can still validate the file.
+        return None if value == "" else value
+
     @field_validator("secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
