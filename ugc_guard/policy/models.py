@@ -140,6 +140,13 @@ class Age(Section):
         return self
 
 
+class SubjectSettings(Section):
+    source: Literal["cookie", "scope-user"] = "cookie"
+    """``cookie``: a random pseudonymous id in a signed cookie, made when a person first opens the terms
+    page; ``scope-user``: the app's authenticated ``scope["user"]`` (Starlette's AuthenticationMiddleware
+    must wrap UGCGuard, i.e. be added after it), kept only as a keyed hash."""
+
+
 class Right(StrEnum):
     modify = "modify"
     adapt = "adapt"
@@ -253,6 +260,8 @@ class Policy(Section):
     """Path under which the built-in pages and endpoints live."""
     terms: Terms
     age: Age = Age()
+    subject: SubjectSettings = SubjectSettings()
+    """Who the person behind an upload is, for the terms and age gate."""
     licence: Licence
     portrait: Portrait = Portrait()
     uploads: Uploads
