@@ -20,7 +20,7 @@ import yaml
 
 os.environ.setdefault("UGC_GUARD_SECRET", "test-secret-" + "x" * 32)
 
-from ugc_guard.policy import Policy, load_policy  # noqa: E402
+from ugc_guard.policy import Policy, load_policy
 
 REPO = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432

@@ -5,7 +5,7 @@ Run it with ``python -m uvicorn examples.fastapi_site.app:app`` from the reposit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -26,10 +26,10 @@ async def home() -> str:
 @app.post("/upload", status_code=201)
 async def upload(
     request: Request,
-    media: UploadFile = File(...),
-    ugc_licence: str = Form(...),
-    ugc_portrait_self: str = Form(...),
-    ugc_portrait_others: str = Form(...),
+    media: Annotated[UploadFile, File()],
+    ugc_licence: Annotated[str, Form()],
+    ugc_portrait_self: Annotated[str, Form()],
+    ugc_portrait_others: Annotated[str, Form()],
 ) -> dict[str, Any]:
     # The grant fields were checked and recorded by UGCGuard before this handler runs.
     submission = request.state.ugc

@@ -283,7 +283,10 @@ class Policy(Section):
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("the secret must be at least 16 characters; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+            raise ValueError(
+                "the secret must be at least 16 characters; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return value
 
     @model_validator(mode="after")

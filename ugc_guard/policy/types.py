@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import mimetypes
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import mimetypes
-
 import isodate
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
 
-__all__ = ["ByteSize", "ContentType", "Duration", "duration_seconds", "LoadedText", "TextFile", "add_duration"]
+__all__ = ["ByteSize", "ContentType", "Duration", "LoadedText", "TextFile", "add_duration", "duration_seconds"]
 
 
 def duration_seconds(duration: str) -> float:
@@ -52,9 +51,12 @@ _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-
 
 # Top-level types an upload gate can meaningfully screen; anything else is almost always a typo.
 _KNOWN_TOP_LEVEL = {"image", "video", "audio", "text", "application"}
-# Types libmagic reports that Python's mimetypes table lacks.
 _BUILTIN_TYPES = mimetypes.MimeTypes()  # Python's own table only, the same on every machine
-_EXTRA_KNOWN = {"audio/mp4", "audio/wav", "video/webm", "image/webp", "audio/ogg", "audio/flac", "video/ogg", "audio/x-wav", "audio/wave", "audio/x-m4a", "video/x-matroska", "image/heic", "image/avif"}
+# Types libmagic reports that Python's own table lacks.
+_EXTRA_KNOWN = {
+    "audio/mp4", "audio/wav", "audio/x-wav", "audio/wave", "audio/x-m4a", "audio/ogg", "audio/flac",
+    "video/webm", "video/ogg", "video/x-matroska", "image/webp", "image/heic", "image/avif",
+}  # fmt: skip
 
 
 def _check_content_type(value: Any) -> str:

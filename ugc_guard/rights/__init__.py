@@ -1,0 +1,1 @@
+"""Privacy rights: request deadlines, subject export, withdrawal and erasure."""
