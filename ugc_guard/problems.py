@@ -39,6 +39,10 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "content-rejected": (422, "The content failed screening"),
     "scanner-unavailable": (503, "The virus scanner did not answer"),
     "ledger-unavailable": (503, "The acceptance ledger cannot record this right now"),
+    "form-too-large": (413, "The form post is larger than allowed"),
+    "birth-date-invalid": (422, "The date of birth is not a valid past date"),
+    "terms-version-mismatch": (409, "Only the current terms version can be accepted"),
+    "guardian-token-invalid": (410, "The guardian link is used, expired or unknown"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
