@@ -1,0 +1,104 @@
+"""Rate-limit storage: ``memory://`` for one process, Redis shared by several instances.
+
+On Redis every count is changed by one atomic command or Lua script, so two instances can never
+both take the last unit of a limit. The ``limits`` library's own Redis code takes the moving
+window's timestamps from each instance's wall clock and sets a fixed window's expiry in a second
+round trip; :class:`ServerClockRedisStorage` replaces those two with scripts that read Redis'
+``TIME`` and do ``INCRBY`` + ``EXPIRE`` in one step, so all instances share one clock (Redis') and
+a crash cannot leave a counter without expiry. The sliding window counter already runs entirely in
+Redis (``PTTL``), unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+
+__all__ = ["REDIS_TIMEOUT", "ServerClockRedisStorage", "make_storage"]
+
+REDIS_TIMEOUT = 0.25
+"""Seconds to connect or wait for Redis before the storage counts as down."""
+
+_ACQUIRE_MOVING_WINDOW = """
+local now = redis.call('TIME')
+local timestamp = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local limit = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2])
+local amount = tonumber(ARGV[3])
+if amount > limit then
+    return false
+end
+local entry = redis.call('lindex', KEYS[1], limit - amount)
+if entry and tonumber(entry) >= timestamp - expiry then
+    return false
+end
+for i = 1, amount do
+    redis.call('lpush', KEYS[1], tostring(timestamp))
+end
+redis.call('ltrim', KEYS[1], 0, limit - 1)
+redis.call('expire', KEYS[1], expiry)
+return true
+"""
+
+# Returns {oldest entry in the window, entries in the window, Redis' now}.
+_MOVING_WINDOW = """
+local now = redis.call('TIME')
+local timestamp = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local target = timestamp - tonumber(ARGV[1])
+local items = redis.call('lrange', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local count = 0
+local oldest = timestamp
+for _, value in ipairs(items) do
+    local entry = tonumber(value)
+    if entry >= target then
+        count = count + 1
+        oldest = entry
+    else
+        break
+    end
+end
+return {tostring(oldest), count, tostring(timestamp)}
+"""
+
+_INCR_EXPIRE = """
+local current = redis.call('incrby', KEYS[1], ARGV[2])
+if tonumber(current) == tonumber(ARGV[2]) then
+    redis.call('expire', KEYS[1], ARGV[1])
+end
+return current
+"""
+
+
+class ServerClockRedisStorage(RedisStorage):
+    """``limits``' Redis storage (coredis) with Redis' clock for moving windows and atomic fixed windows."""
+
+    def __init__(self, uri: str, **options: Any) -> None:
+        super().__init__(uri, implementation="coredis", **options)
+        connection = self.bridge.get_connection()  # type: ignore[attr-defined]
+        self._acquire = connection.register_script(_ACQUIRE_MOVING_WINDOW)
+        self._window = connection.register_script(_MOVING_WINDOW)
+        self._incr = connection.register_script(_INCR_EXPIRE)
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return int(await self._incr.execute([self.bridge.prefixed_key(key)], [int(expiry), amount]))
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        return bool(await self._acquire.execute([self.bridge.prefixed_key(key)], [limit, expiry, amount]))
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        oldest, count, now = await self._window.execute([self.bridge.prefixed_key(key)], [expiry, limit])
+        # Report the window start on this machine's clock: callers subtract time.time() from it.
+        return float(oldest) - float(now) + time.time(), int(count)
+
+
+def make_storage(url: str) -> Storage:
+    """Return the asynchronous ``limits`` storage for a policy URL (``memory://`` or ``redis://…``).
+
+    Redis operations time out after :data:`REDIS_TIMEOUT` seconds.
+    """
+    if url.startswith("memory://"):
+        return MemoryStorage()
+    uri = url if url.startswith("async+") else "async+" + url
+    return ServerClockRedisStorage(uri, connect_timeout=REDIS_TIMEOUT, stream_timeout=REDIS_TIMEOUT)

@@ -1,0 +1,146 @@
+"""Who is asking: classify a User-Agent string against the shipped agent lists.
+
+Matching is by whole words: a User-Agent is split into runs of ASCII letters and digits
+(case-folded), and an agent token matches when its own words appear consecutively. So
+``ICC-Crawler`` matches ``icc crawler/1.0`` and ``  ICC-CRAWLER``, but ``Claude`` never matches
+inside ``Claudette`` and ``Spider`` never inside ``Baiduspider``. Results are cached per string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+from typing import Any
+
+from .refresh import AGENTS_FILE
+
+__all__ = [
+    "SCRAPING_TOOLS",
+    "SEARCH_BOTS",
+    "UNVERIFIED_BOT",
+    "Agent",
+    "AgentKind",
+    "AgentMatcher",
+    "ai_agent_tokens",
+    "load_agent_list",
+    "token_words",
+]
+
+SCRAPING_TOOLS: tuple[str, ...] = (
+    "curl", "Wget", "python-requests", "python-httpx", "Python-urllib", "aiohttp", "Go-http-client",
+    "Scrapy", "HeadlessChrome", "PhantomJS", "Puppeteer", "Playwright", "Selenium", "okhttp",
+    "libwww-perl", "WWW-Mechanize", "lwp-trivial", "Apache-HttpClient", "Java-http-client", "Java",
+    "node-fetch", "axios", "undici", "got", "HTTPie", "colly", "GuzzleHttp", "Faraday", "PycURL",
+    "Nutch", "HTTrack", "zgrab", "masscan", "Deno", "Ruby",
+)
+"""Common HTTP libraries, command-line tools and headless browsers, by the token in their default agent."""
+
+SEARCH_BOTS: dict[str, tuple[str, ...]] = {
+    "Googlebot": ("googlebot.com", "google.com", "googleusercontent.com"),
+    "Google-InspectionTool": ("googlebot.com", "google.com"),
+    "Storebot-Google": ("googlebot.com", "google.com"),
+    "bingbot": ("search.msn.com",),
+    "YandexBot": ("yandex.ru", "yandex.net", "yandex.com"),
+    "Baiduspider": ("baidu.com", "baidu.jp"),
+}
+"""Search-engine crawlers that can be verified by DNS, with the domains their hosts must be under."""
+
+UNVERIFIED_BOT = "unverified_bot"
+"""``ctx.state`` key set when a claimed search-engine bot failed verification (it gets the flagged limit)."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_CACHED_LENGTH = 1024
+
+
+class AgentKind(IntEnum):
+    """What a User-Agent is; when several tokens match, the highest kind wins."""
+
+    unknown = 0
+    """No token matched: a browser, or a client we cannot identify (rate limits handle it)."""
+    search_bot = 1
+    scraping_tool = 2
+    ai_crawler = 3
+    denied = 4
+    allowed = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    kind: AgentKind
+    token: str | None = None
+    """The list token that matched (as spelled in the list), or None."""
+
+
+UNKNOWN = Agent(AgentKind.unknown)
+
+
+def token_words(token: str) -> tuple[str, ...]:
+    """Return the case-folded words of an agent token or string (runs of ASCII letters and digits)."""
+    return tuple(_WORD.findall(token.lower()))
+
+
+def load_agent_list() -> dict[str, Any]:
+    """Return the shipped agent list document (``agents.json``: source, commit, licence, agents)."""
+    data: dict[str, Any] = json.loads(AGENTS_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@lru_cache(maxsize=1)
+def ai_agent_tokens() -> tuple[str, ...]:
+    """Return the AI crawler tokens of the shipped list, in list order."""
+    return tuple(entry["token"] for entry in load_agent_list()["agents"])
+
+
+class AgentMatcher:
+    """Classifies User-Agent strings; built once per policy, then cheap per request.
+
+    ``allow`` wins over every list, then ``deny``, AI crawlers, scraping tools and search bots.
+    """
+
+    def __init__(
+        self,
+        *,
+        ai_crawlers: Iterable[str] = (),
+        scraping_tools: Iterable[str] = (),
+        search_bots: Iterable[str] = (),
+        deny: Iterable[str] = (),
+        allow: Iterable[str] = (),
+        cache_size: int = 4096,
+    ) -> None:
+        self._index: dict[str, list[tuple[tuple[str, ...], Agent]]] = {}
+        for kind, tokens in (
+            (AgentKind.search_bot, search_bots),
+            (AgentKind.scraping_tool, scraping_tools),
+            (AgentKind.ai_crawler, ai_crawlers),
+            (AgentKind.denied, deny),
+            (AgentKind.allowed, allow),
+        ):
+            for token in tokens:
+                words = token_words(token)
+                if words:
+                    self._index.setdefault(words[0], []).append((words[1:], Agent(kind, token)))
+        self._cached = lru_cache(maxsize=cache_size)(self._classify)
+
+    def classify(self, user_agent: str) -> Agent:
+        """Return the agent's classification (``AgentKind.unknown`` when no token matches)."""
+        if len(user_agent) > _CACHED_LENGTH:  # rare and attacker-chosen: never fills the cache
+            return self._classify(user_agent)
+        return self._cached(user_agent)
+
+    def _classify(self, user_agent: str) -> Agent:
+        words = _WORD.findall(user_agent.lower())
+        present = self._index.keys() & words
+        if not present:
+            return UNKNOWN
+        best = UNKNOWN
+        for position, word in enumerate(words):
+            if word not in present:
+                continue
+            for rest, agent in self._index[word]:
+                if agent.kind > best.kind and (not rest or tuple(words[position + 1 : position + 1 + len(rest)]) == rest):
+                    best = agent
+        return best
