@@ -69,6 +69,8 @@ class ImageRules(Section):
     max_pixels: int = Field(40_000_000, gt=0)
     """Width × height, checked before any pixel is decoded (decompression bombs)."""
     max_frames: int = Field(300, gt=0)
+    max_animation_pixels: int = Field(400_000_000, gt=0)
+    """Width × height × frames, checked before decoding (an animation of many large frames is a bomb too)."""
     strip_metadata: bool = True
     """Re-encode images without EXIF (incl. GPS), XMP and comments, orientation applied."""
 

@@ -1,0 +1,57 @@
+"""One file, screened: real type, second signatures, then the checks of its kind.
+
+Everything here blocks (libmagic, Pillow, reading the spool) and runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..policy.uploads import Uploads
+from .images import ImageReport, check_image
+from .media import check_media, check_text
+from .mediatypes import HEAD_BYTES, detect, reconcile
+from .polyglot import check_polyglot
+from .refusal import Refusal
+from .spool import RangeReader, TempFiles
+from .svg import check_svg
+
+__all__ = ["Findings", "screen_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    detected: str
+    type: str
+    image: ImageReport | None = None
+
+
+def screen_file(
+    reader: RangeReader,
+    declared: str,
+    filename: str,
+    allowed: Iterable[str],
+    uploads: Uploads,
+    temp: TempFiles,
+) -> Findings:
+    """Return what the file is; raise :class:`Refusal` (415, 422) when it must not pass."""
+    if reader.length == 0:
+        raise Refusal("content-rejected", "the file is empty")
+    detected = detect(reader.pread(HEAD_BYTES, 0))
+    verdict = reconcile(detected, declared, filename, allowed, uploads.allow_svg)
+    kind = verdict.type
+    image = None
+    if kind == "image/svg+xml":
+        check_svg(reader.pread(reader.length, 0))
+    elif kind.startswith("image/"):
+        check_polyglot(reader, whole=True)
+        image = check_image(reader, kind, uploads.images, temp if uploads.images.strip_metadata else None)
+    elif kind.startswith(("audio/", "video/")):
+        check_polyglot(reader, whole=False)
+        check_media(reader, kind)
+    elif kind == "text/plain":
+        check_text(reader, uploads.text.max_chars)
+    else:
+        raise Refusal("unsupported-media-type", f"{kind} cannot be screened, so it is not accepted")
+    return Findings(detected, kind, image)
