@@ -9,6 +9,7 @@ Each feature module contributes one stage; this is the only place that knows the
 from __future__ import annotations
 
 from .context import Stage
+from .gate import gate_stages
 from .ratelimit import Limiter, RateLimitStage
 from .scraping import ScrapingStage
 from .sites import Site
@@ -21,6 +22,10 @@ def build_stages(site: Site) -> list[Stage]:
     stages: list[Stage] = []
     policy = site.policy
     limiter = Limiter.for_site(policy.rate_limits, site.rate_limit_storage, site.campaign, policy.scraping.trap_ttl)
-    stages.append(ScrapingStage(site, limiter))  # first: robots.txt and tdmrep.json are never blocked or limited
+    subject, gate_pages, upload_gate = gate_stages(site)
+    stages.append(subject)  # first: reads the signed subject cookie (rate limits may be per subject); never refuses
+    stages.append(ScrapingStage(site, limiter))  # robots.txt and tdmrep.json are never blocked or limited
     stages.append(RateLimitStage(limiter))
+    stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
+    stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
     return stages

@@ -1,0 +1,234 @@
+"""``POST {prefix}/accept``: record an acceptance of the current terms with the age result.
+
+Form posts (the terms page) need the form token and get a 303 to a validated ``next``; errors
+re-render the page with an error summary. JSON posts need ``Content-Type: application/json`` and a
+same-origin ``Origin`` when one is sent, and get JSON. Nothing is recorded unless every check
+passes; a person below the minimum age leaves nothing but a counter.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp
+
+from ..policy.types import duration_seconds
+from ..problems import Problem
+from .age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date, reconfirm_due
+from .csrf import same_origin
+from .forms import body_kind, parse_form, parse_json, read_body
+from .i18n import words
+from .notifier import GuardianMessage
+from .pages import render_terms, status_body, terms_language
+from .records import AcceptanceRecord, GuardianRequestRecord, Receipt
+from .redirect import safe_next
+from .render import html_page
+from .subject import ensure_subject
+from .tokens import new_token
+
+if TYPE_CHECKING:
+    from ..context import RequestContext
+    from .service import Gate
+
+__all__ = ["AcceptInput", "Refusal", "handle_accept"]
+
+logger = logging.getLogger("ugc_guard.gate")
+
+
+class Refusal(Exception):
+    """A refused acceptance: a problem ``code``, the page message ``key`` and its values."""
+
+    def __init__(self, code: str, key: str, detail: str, **values: Any) -> None:
+        super().__init__(detail)
+        self.code, self.key, self.detail, self.values = code, key, detail, values
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptInput:
+    terms_version: str
+    accept_terms: bool
+    accept_licence: bool
+    birth_date: str | None
+    age_band: str | None
+    guardian_emails: tuple[str, ...]
+    lang: str | None
+
+
+def _judge(gate: Gate, given: AcceptInput, today: _dt.date, *, require_licence: bool) -> tuple[AgeResult | None, list[str]]:
+    """Return the age result and the normalised guardian e-mails, or raise :class:`Refusal`."""
+    if given.terms_version != gate.terms_rule.version:
+        raise Refusal("terms-version-mismatch", "err_version", f"terms_version must be the current version {gate.terms_rule.version!r}")
+    if not given.accept_terms or (require_licence and not given.accept_licence):
+        raise Refusal("invalid-request", "err_tick", "accept_terms and accept_licence must both be true")
+    method = gate.policy.age.method
+    try:
+        if method == "birth_date":
+            result: AgeResult | None = judge_birth_date(parse_birth_date(given.birth_date or "", today), today, gate.age_rule)
+        elif method == "age_band":
+            result = judge_band(given.age_band or "", gate.age_rule)
+        else:
+            result = None  # "external": the app records the age result itself
+    except AgeError as error:
+        code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
+        raise Refusal(code, f"err_{error.reason}", str(error)) from None
+    if result is not None and result.outcome is AgeOutcome.refused:
+        lowest = gate.age_rule.guardian_minimum or gate.age_rule.minimum
+        raise Refusal("age-below-minimum", "err_below", f"participants must be at least {lowest}", age=lowest)
+    emails: list[str] = []
+    if result is not None and result.outcome is AgeOutcome.with_guardian:
+        for raw in given.guardian_emails[: gate.guardians_required]:
+            try:
+                emails.append(validate_email(raw.strip(), check_deliverability=False).normalized)
+            except EmailNotValidError:
+                raise Refusal("invalid-request", "err_guardian_email", "guardian_email is not a valid e-mail address") from None
+        if len(emails) < gate.guardians_required:
+            raise Refusal("invalid-request", "err_guardian_email", f"{gate.guardians_required} guardian e-mail address(es) needed")
+        if len({email.casefold() for email in emails}) != len(emails):
+            raise Refusal("invalid-request", "err_guardian_distinct", "the guardian e-mail addresses must differ")
+    return result, emails
+
+
+async def _record(
+    gate: Gate, ctx: RequestContext, subject: str, given: AcceptInput, lang: str, method: str, result: AgeResult | None, emails: list[str]
+) -> Receipt:
+    policy = gate.policy
+    now = _dt.datetime.now(_dt.UTC)
+    minor = result is not None and result.outcome is AgeOutcome.with_guardian
+    record = AcceptanceRecord(
+        subject=subject,
+        terms_document=policy.terms.document_id,
+        terms_version=policy.terms.version,
+        terms_sha256=policy.terms.texts[lang].sha256,
+        licence_id=policy.licence.id if given.accept_licence else None,
+        licence_version=policy.licence.version if given.accept_licence else None,
+        licence_sha256=policy.licence.texts[lang].sha256 if given.accept_licence else None,
+        language=lang,
+        collection_method=method,
+        policy_digest=gate.policy_digest,
+        age_band=result.band if result else None,
+        age_method=str(policy.age.method),
+        age_assurance=policy.age.assurance,
+        guardian_required=minor,
+        guardians_required=gate.guardians_required if minor else 0,
+        reconfirm_due=reconfirm_due(now.date(), result) if result and policy.age.reconfirm_at_majority else None,
+        client_address=ctx.client,
+        user_agent=ctx.user_agent or None,
+        accepted_at=now,
+    )
+    receipt = await gate.store.record_acceptance(record)
+    gate.cache.invalidate(subject)
+    ttl = duration_seconds(policy.age.guardian_token_ttl)
+    for email in emails:
+        token = new_token(now, ttl)
+        await gate.store.request_guardian(GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang))
+        message = GuardianMessage(
+            to=email,
+            link=gate.absolute_url(ctx, "/guardian/confirm?token=" + token.token),
+            campaign_name=policy.campaign.name,
+            language=lang,
+            expires_at=token.expires_at.isoformat(timespec="seconds"),
+        )
+        try:
+            await gate.notifier.send_guardian_link(message)
+        except Exception:  # a mail server down must not lose the recorded acceptance; re-accepting resends
+            logger.exception("ugc_guard: could not send the guardian link for campaign %s", gate.site.campaign)
+    return receipt
+
+
+async def handle_accept(gate: Gate, ctx: RequestContext) -> ASGIApp:
+    kind = body_kind(ctx.headers)
+    if kind is None:
+        raise Problem("unsupported-media-type", "post the terms form (application/x-www-form-urlencoded) or JSON (application/json)")
+    if kind == "json" and not same_origin(ctx.headers.get("origin"), ctx.headers.get("sec-fetch-site"), ctx.headers.get("host", "")):
+        raise Problem("csrf-failed", "JSON accept posts must come from this site (Origin / Sec-Fetch-Site)")
+    body = await read_body(ctx.receive, ctx.headers)
+    if kind == "json":
+        return await _accept_json(gate, ctx, parse_json(body))
+    return await _accept_form(gate, ctx, parse_form(body))
+
+
+async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) -> ASGIApp:
+    emails = data.get("guardian_emails") or ([data["guardian_email"]] if data.get("guardian_email") else [])
+    fields_ok = (
+        isinstance(data.get("terms_version"), str)
+        and all(isinstance(data.get(name, False), bool) for name in ("accept_terms", "accept_licence"))
+        and all(isinstance(data.get(name), str | None) for name in ("birth_date", "age_band", "lang"))
+        and isinstance(emails, list) and all(isinstance(email, str) for email in emails)
+    )  # fmt: skip
+    if not fields_ok:
+        raise Problem(
+            "invalid-request", "expected {terms_version: str, accept_terms: true, accept_licence?: bool, birth_date: str, guardian_email?: str}"
+        )
+    given = AcceptInput(
+        data["terms_version"],
+        data.get("accept_terms") is True,
+        # The issue's JSON shape has no licence field: without accept_licence: true the acceptance
+        # records the terms only (the licence is then granted per submission, see grants).
+        data.get("accept_licence") is True,
+        data.get("birth_date"),
+        data.get("age_band"),
+        tuple(emails),
+        data.get("lang"),
+    )
+    lang = terms_language(gate, ctx, given.lang)
+    try:
+        result, normalised = _judge(gate, given, _dt.date.today(), require_licence=False)
+    except Refusal as refusal:
+        gate.refusals[refusal.code] += 1
+        raise Problem(refusal.code, refusal.detail, accept_url=gate.absolute_url(ctx, "/terms")) from None
+    subject = ensure_subject(ctx, gate.subjects)
+    if subject is None:
+        raise Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
+    receipt = await _record(gate, ctx, subject, given, lang, "api:json", result, normalised)
+    status = await gate.status(subject)
+    body = {"receipt": _receipt_json(receipt), "status": status_body(gate, ctx, status)}
+    return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
+
+
+async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) -> ASGIApp:
+    lang = terms_language(gate, ctx, form.get("lang"))
+    next_url = safe_next(form.get("next"), gate.url(ctx, "/terms"))
+    known = ctx.subject
+    if not gate.forms.check(known, form.get("csrf_token")):
+        gate.refusals["csrf-failed"] += 1
+        ensure_subject(ctx, gate.subjects)
+        return _form_error(gate, ctx, lang, next_url, "err_csrf", 403, {})
+    assert known is not None  # checked by the form token
+    given = AcceptInput(
+        form.get("terms_version", ""),
+        form.get("accept_terms") == "yes",
+        form.get("accept_licence") == "yes",
+        form.get("birth_date"),
+        form.get("age_band"),
+        tuple(email for email in (form.get("guardian_email", ""), form.get("guardian_email_2", "")) if email.strip()),
+        form.get("lang"),
+    )
+    try:
+        result, emails = _judge(gate, given, _dt.date.today(), require_licence=True)
+    except Refusal as refusal:
+        gate.refusals[refusal.code] += 1
+        if refusal.code == "age-below-minimum":
+            vocabulary = words(lang)
+            return html_page(
+                "message.html", lang, gate.policy, 403, heading=vocabulary["error_title"],
+                message=vocabulary["err_below"].format(**refusal.values), alert=True, receipt=None, link=None, link_text="",
+            )  # fmt: skip
+        return _form_error(gate, ctx, lang, next_url, refusal.key, Problem(refusal.code).status, refusal.values)
+    await _record(gate, ctx, known, given, lang, "click-wrap:unticked-checkbox", result, emails)
+    return RedirectResponse(next_url, status_code=303, headers={"cache-control": "no-store"})
+
+
+def _form_error(gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any]) -> ASGIApp:
+    from .status import SubjectStatus
+
+    message = words(lang)[key].format(**values)
+    return render_terms(gate, ctx, lang=lang, next_url=next_url, status=SubjectStatus(), errors=[message], status_code=status_code)
+
+
+def _receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return {"id": receipt.entry_id, "hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat(), "kind": receipt.kind}

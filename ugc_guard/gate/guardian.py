@@ -1,0 +1,128 @@
+"""``{prefix}/guardian/confirm``: a parent or guardian confirms on a minor's behalf.
+
+The link carries a one-time token; only its hash is stored and looked up, in this campaign only.
+A used, expired, superseded or unknown token gets the same 410 answer (no oracle). The form token
+is bound to the token hash, so the page is CSRF-safe without a cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp
+
+from ..problems import Problem
+from .forms import body_kind, parse_form, read_body
+from .i18n import words
+from .pages import query_value, terms_language
+from .records import GuardianConfirmation, PendingGuardian
+from .render import html_page, text_html
+from .store import TokenSpent
+from .tokens import hash_token, token_shape_ok
+
+if TYPE_CHECKING:
+    from ..context import RequestContext
+    from .service import Gate
+
+__all__ = ["handle_guardian"]
+
+RELATIONSHIPS = ("parent", "guardian", "other-parental-authority")
+
+
+async def _pending(gate: Gate, token: str | None) -> PendingGuardian | None:
+    """Return the open request for ``token``, or None when it is unknown, used, expired or superseded."""
+    if not token_shape_ok(token):
+        return None
+    assert token is not None
+    request = await gate.store.find_guardian_request(hash_token(token))
+    if request is None or request.used or request.expires_at <= _dt.datetime.now(_dt.UTC):
+        return None
+    status = await gate.store.status(request.subject)
+    if status.receipt_id != request.acceptance_id or request.terms_version != gate.terms_rule.version:
+        return None  # the minor accepted again, or the terms changed: this link covers an old acceptance
+    return request
+
+
+def _invalid(gate: Gate, ctx: RequestContext, lang: str) -> ASGIApp:
+    gate.refusals["guardian-token-invalid"] += 1
+    if "application/json" in ctx.headers.get("accept", "") and "text/html" not in ctx.headers.get("accept", ""):
+        return Problem("guardian-token-invalid", "this guardian link was already used, has expired or is unknown here")
+    vocabulary = words(lang)
+    return html_page(
+        "message.html", lang, gate.policy, 410, heading=vocabulary["error_title"], message=vocabulary["err_token"],
+        alert=True, receipt=None, link=None, link_text="",
+    )  # fmt: skip
+
+
+def _page(gate: Gate, ctx: RequestContext, lang: str, token: str, errors: list[str], status_code: int = 200) -> ASGIApp:
+    policy = gate.policy
+    return html_page(
+        "guardian.html",
+        lang,
+        policy,
+        status_code,
+        campaign=policy.campaign.name,
+        errors=errors,
+        terms_version=policy.terms.version,
+        licence_id=policy.licence.id,
+        licence_version=policy.licence.version,
+        terms_html=text_html(str(policy.terms.texts[lang].path), policy.terms.texts[lang].text),
+        licence_html=text_html(str(policy.licence.texts[lang].path), policy.licence.texts[lang].text),
+        action=gate.url(ctx, "/guardian/confirm"),
+        csrf_token=gate.forms.make("g" + hash_token(token)),
+        token=token,
+    )
+
+
+async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
+    if ctx.method != "POST":
+        token = query_value(ctx, "token")
+        request = await _pending(gate, token)
+        lang = terms_language(gate, ctx, query_value(ctx, "lang") or (request.language if request else None))
+        if request is None or token is None:
+            return _invalid(gate, ctx, lang)
+        return _page(gate, ctx, lang, token, [])
+    if body_kind(ctx.headers) != "form":
+        raise Problem("unsupported-media-type", "post the confirmation form (application/x-www-form-urlencoded)")
+    form = parse_form(await read_body(ctx.receive, ctx.headers))
+    token = form.get("token", "")
+    lang = terms_language(gate, ctx, form.get("lang"))
+    request = await _pending(gate, token)
+    if request is None:
+        return _invalid(gate, ctx, lang)
+    vocabulary = words(lang)
+    if not gate.forms.check("g" + hash_token(token), form.get("csrf_token")):
+        gate.refusals["csrf-failed"] += 1
+        return _page(gate, ctx, lang, token, [vocabulary["err_csrf"]], 403)
+    name = " ".join(form.get("guardian_name", "").split())
+    relationship = form.get("relationship", "")
+    if not (0 < len(name) <= 200) or relationship not in RELATIONSHIPS or form.get("accept_terms") != "yes" or form.get("accept_licence") != "yes":
+        return _page(gate, ctx, lang, token, [vocabulary["err_g_fields"]], 422)
+    policy = gate.policy
+    confirmation = GuardianConfirmation(
+        request_id=request.request_id,
+        subject=request.subject,
+        acceptance_id=request.acceptance_id,
+        guardian_name=name,
+        relationship=relationship,
+        terms_version=policy.terms.version,
+        terms_sha256=policy.terms.texts[lang].sha256,
+        licence_id=policy.licence.id,
+        licence_version=policy.licence.version,
+        licence_sha256=policy.licence.texts[lang].sha256,
+        language=lang,
+        policy_digest=gate.policy_digest,
+        client_address=ctx.client,
+        user_agent=ctx.user_agent or None,
+    )
+    try:
+        receipt = await gate.store.confirm_guardian(confirmation)
+    except TokenSpent:
+        return _invalid(gate, ctx, lang)
+    gate.cache.invalidate(request.subject)
+    shown: dict[str, Any] = {"entry_id": receipt.entry_id, "entry_hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat()}
+    return html_page(
+        "message.html", lang, policy, 200, heading=vocabulary["g_done_title"], message=vocabulary["g_done_text"],
+        alert=False, receipt=shown, link=None, link_text="",
+    )  # fmt: skip

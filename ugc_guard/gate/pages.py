@@ -1,0 +1,158 @@
+"""The gate's pages and endpoints under the policy prefix: terms, accept, status, guardian confirm.
+
+Paths under the prefix that are not the gate's own pass on untouched (other features serve pages
+there too, e.g. ``me/*``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
+
+from ..problems import Problem
+from .age import band_labels
+from .i18n import words
+from .lang import choose_language
+from .redirect import safe_next
+from .render import html_page, text_html
+from .status import SubjectStatus, missing
+from .store import StoreUnavailable
+from .subject import ensure_subject
+
+if TYPE_CHECKING:
+    from ..context import RequestContext
+    from .service import Gate
+
+__all__ = ["PagesStage", "query_value", "render_terms", "terms_language"]
+
+
+def query_value(ctx: RequestContext, name: str) -> str | None:
+    values = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get(name)
+    return values[0] if values else None
+
+
+def terms_language(gate: Gate, ctx: RequestContext, requested: str | None) -> str:
+    return choose_language(requested, ctx.headers.get("accept-language"), gate.policy.terms.texts, gate.policy.terms.default_language)
+
+
+def render_terms(
+    gate: Gate,
+    ctx: RequestContext,
+    *,
+    lang: str,
+    next_url: str,
+    status: SubjectStatus,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Return the terms page for ``ctx.subject`` (who must exist), with errors and receipt as given."""
+    policy = gate.policy
+    age = policy.age
+    needs = missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required)
+    current = status.accepted_terms_version is not None and gate.terms_rule.accepts(status.accepted_terms_version)
+    bands = []
+    if age.method == "age_band":
+        labels = band_labels(gate.age_rule)
+        vocabulary = words(lang)
+        names = [vocabulary["band_adult"].format(minimum=age.minimum)]
+        if age.guardian_minimum is not None:
+            names.append(vocabulary["band_minor"].format(low=age.guardian_minimum, high=age.minimum - 1))
+        names.append(vocabulary["band_under"].format(age=age.guardian_minimum or age.minimum))
+        bands = [{"value": value, "label": label} for value, label in zip(labels, names, strict=True)]
+    receipt: dict[str, Any] | None = None
+    if current and status.receipt_id:
+        receipt = {"entry_id": status.receipt_id, "entry_hash": status.receipt_hash, "recorded_at": status.accepted_at}
+    return html_page(
+        "terms.html",
+        lang,
+        policy,
+        status_code,
+        campaign=policy.campaign.name,
+        languages=sorted(policy.terms.texts),
+        next=next_url,
+        errors=errors or [],
+        receipt=receipt,
+        pending="guardian-consent" in needs,
+        outdated=status.accepted_terms_version is not None and not current,
+        guardians_required=gate.guardians_required,
+        terms_version=policy.terms.version,
+        licence_id=policy.licence.id,
+        licence_version=policy.licence.version,
+        terms_html=text_html(str(policy.terms.texts[lang].path), policy.terms.texts[lang].text),
+        licence_html=text_html(str(policy.licence.texts[lang].path), policy.licence.texts[lang].text),
+        accept_action=gate.url(ctx, "/accept"),
+        csrf_token=gate.forms.make(ctx.subject or ""),
+        age_method=str(age.method),
+        bands=bands,
+        minimum=age.minimum,
+        guardian_low=age.guardian_minimum,
+        guardian_high=age.minimum - 1,
+    )
+
+
+class PagesStage:
+    """Serves the gate's pages; every other request goes on."""
+
+    def __init__(self, gate: Gate) -> None:
+        from .accept import handle_accept
+        from .guardian import handle_guardian
+
+        self.gate = gate
+        prefix = gate.prefix.casefold()
+        self.routes = {
+            prefix + "/terms": (("GET", "HEAD"), self.terms),
+            prefix + "/status": (("GET", "HEAD"), self.status),
+            prefix + "/accept": (("POST",), lambda ctx: handle_accept(gate, ctx)),
+            prefix + "/guardian/confirm": (("GET", "HEAD", "POST"), lambda ctx: handle_guardian(gate, ctx)),
+        }
+
+    async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
+        route = self.routes.get(ctx.path)
+        if route is None:
+            return None
+        methods, handler = route
+        if ctx.method not in methods:
+            return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
+        try:
+            return await handler(ctx)  # type: ignore[no-any-return]
+        except StoreUnavailable:
+            return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
+
+    async def terms(self, ctx: RequestContext) -> ASGIApp:
+        gate = self.gate
+        lang = terms_language(gate, ctx, query_value(ctx, "lang"))
+        next_url = safe_next(query_value(ctx, "next"), gate.url(ctx, "/terms"))
+        known = ctx.subject is not None
+        subject = ensure_subject(ctx, gate.subjects)
+        if subject is None:
+            return Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
+        status = await gate.status(subject) if known else SubjectStatus()
+        return render_terms(gate, ctx, lang=lang, next_url=next_url, status=status)
+
+    async def status(self, ctx: RequestContext) -> ASGIApp:
+        gate = self.gate
+        status = await gate.status(ctx.subject) if ctx.subject else SubjectStatus()
+        return JSONResponse(status_body(gate, ctx, status), headers={"cache-control": "no-store"})
+
+
+def status_body(gate: Gate, ctx: RequestContext, status: SubjectStatus) -> dict[str, Any]:
+    """Return the JSON of ``GET {prefix}/status`` for ``status``."""
+    accepted = status.accepted_terms_version
+    return {
+        "campaign": gate.site.campaign,
+        "subject_known": ctx.subject is not None,
+        "current_terms_version": gate.terms_rule.version,
+        "accepted_terms_version": accepted,
+        "terms_current": accepted is not None and gate.terms_rule.accepts(accepted),
+        "age_band": status.age_band,
+        "guardian_status": status.guardian_status,
+        "guardians_confirmed": status.guardians_confirmed,
+        "guardians_required": gate.guardians_required if status.guardian_status != "not-required" else 0,
+        "reconfirm_due": status.reconfirm_due,
+        "receipt_id": status.receipt_id,
+        "missing": missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required),
+        "accept_url": gate.absolute_url(ctx, "/terms"),
+    }

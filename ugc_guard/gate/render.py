@@ -1,0 +1,66 @@
+"""HTML responses for the gate's pages: Jinja2 with autoescaping, strict security headers."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from starlette.responses import HTMLResponse
+
+from .i18n import words
+from .markdown import render_markdown
+
+if TYPE_CHECKING:
+    from ..policy import Policy
+
+__all__ = ["PAGE_HEADERS", "html_page", "text_html"]
+
+PAGE_HEADERS = {
+    "cache-control": "no-store",
+    # Click-wrap pages must never be framed (clickjacking a checkbox is consent forgery).
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("ugc_guard.gate", "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def text_html(path: str, text: str) -> Markup:
+    """Return the rendered Markdown of a terms or licence text (cached: texts never change at runtime)."""
+    return render_markdown(text)
+
+
+def html_page(template: str, lang: str, policy: Policy, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Return a rendered page in ``lang`` with the policy's TDM/noai meta tags and the page headers."""
+    vocabulary = words(lang)
+
+    def t(key: str, **values: Any) -> str:
+        return vocabulary[key].format(**values)
+
+    scraping = policy.scraping
+    body = _environment().get_template(template).render(
+        t=t,
+        lang=lang,
+        tdm_reservation=scraping.tdm_reservation,
+        tdm_policy=str(scraping.tdm_policy) if scraping.tdm_policy else None,
+        noai=scraping.noai_headers,
+        today=_dt.date.today().isoformat(),
+        **context,
+    )
+    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)

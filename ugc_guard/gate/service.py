@@ -1,0 +1,89 @@
+"""The gate of one campaign site: its precomputed rules, store, cache, notifier and counters.
+
+Built once per site by :func:`ugc_guard.gate.gate_stages`; the subject, pages and upload stages
+share it (and so share one status cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from .age import AgeRule
+from .cache import StatusCache
+from .csrf import FormTokens
+from .notifier import Notifier, notifier_from_policy
+from .status import SubjectStatus, TermsRule
+from .subject import SubjectStage
+
+if TYPE_CHECKING:
+    from ..context import RequestContext
+    from ..policy import Policy
+    from ..sites import Site
+    from .store import GateStore
+
+__all__ = ["Gate", "policy_digest"]
+
+
+def policy_digest(policy: Policy) -> str:
+    """Return ``sha256:<hex>`` of the policy as loaded (secret excluded, texts included by hash)."""
+    data = policy.model_dump(mode="json", exclude={"secret"})
+    for section in ("terms", "licence"):
+        data[section]["texts"] = {lang: text["sha256"] for lang, text in data[section]["texts"].items()}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Gate:
+    """Everything the gate needs for one site, computed once."""
+
+    def __init__(self, site: Site, *, store: GateStore | None = None, notifier: Notifier | None = None) -> None:
+        policy = site.policy
+        self.site = site
+        self.policy = policy
+        self.prefix = policy.prefix
+        self.subjects = SubjectStage(site)
+        self.forms = FormTokens(site.secret, site.campaign)
+        self.cache = StatusCache()
+        kept = frozenset(policy.terms.keeps_acceptances_of) if not policy.terms.requires_reacceptance else frozenset[str]()
+        self.terms_rule = TermsRule(policy.terms.version, kept)
+        self.age_rule = AgeRule(policy.age.minimum, policy.age.guardian_minimum)
+        self.guardians_required = policy.age.guardians_required
+        self.notifier: Notifier = notifier or notifier_from_policy(policy.age.notifier)
+        self.policy_digest = policy_digest(policy)
+        self.refusals: Counter[str] = Counter()
+        """Refused acceptances per reason (``age-below-minimum``…): all that is kept of them."""
+        self._store = store
+
+    @property
+    def store(self) -> GateStore:
+        if self._store is None:
+            from .ledger_store import LedgerGateStore
+
+            self._store = LedgerGateStore.for_site(self.site)
+        return self._store
+
+    @store.setter
+    def store(self, store: GateStore) -> None:
+        self._store = store
+        self.cache = StatusCache(self.cache.ttl, self.cache.max_entries)
+
+    async def status(self, subject: str) -> SubjectStatus:
+        """Return the subject's status, from the cache when fresh; raises ``LedgerUnavailable``."""
+        version = self.terms_rule.version
+        cached = self.cache.get(subject, version)
+        if cached is not None:
+            return cached
+        status = await self.store.status(subject)
+        self.cache.put(subject, version, status)
+        return status
+
+    def url(self, ctx: RequestContext, page: str) -> str:
+        """Return the site-relative URL of one of the gate's pages, with the mount's ``root_path``."""
+        return ctx.scope.get("root_path", "").rstrip("/") + self.prefix + page
+
+    def absolute_url(self, ctx: RequestContext, page: str) -> str:
+        host = ctx.headers.get("host") or "localhost"
+        return f"{ctx.scope.get('scheme', 'http')}://{host}{self.url(ctx, page)}"

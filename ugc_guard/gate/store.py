@@ -1,0 +1,46 @@
+"""The gate's view of the ledger: a small protocol, so the decision code is testable on its own.
+
+:class:`LedgerGateStore` implements it on :class:`ugc_guard.ledger.Ledger`. Every method may raise
+:class:`StoreUnavailable` when the database cannot be reached; the gate then fails closed (503).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from .status import SubjectStatus
+
+__all__ = ["GateStore", "StoreUnavailable", "TokenSpent"]
+
+
+class GateStore(Protocol):
+    async def status(self, subject: str) -> SubjectStatus:
+        """Return the subject's current status in the campaign (one indexed query)."""
+        ...
+
+    async def record_acceptance(self, record: AcceptanceRecord) -> Receipt: ...
+
+    async def request_guardian(self, request: GuardianRequestRecord) -> None: ...
+
+    async def find_guardian_request(self, token_hash: str) -> PendingGuardian | None:
+        """Return the request with this token hash in this campaign, used or not, or None."""
+        ...
+
+    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
+        """Record the confirmation and spend the token; raises :class:`TokenSpent` if it was used meanwhile."""
+        ...
+
+    async def reconfirmations(self, today: _dt.date) -> Sequence[dict[str, Any]]:
+        """Return minors' acceptances due for re-confirmation on or before ``today``."""
+        ...
+
+
+class TokenSpent(Exception):
+    """The guardian token was used by another request between lookup and confirmation."""
+
+
+class StoreUnavailable(Exception):
+    """The store's database cannot be reached: the gate answers 503 ``ledger-unavailable``."""
