@@ -17,17 +17,20 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, Signer
 from starlette.types import ASGIApp
 
-from ..evidence import derive_key
-
 if TYPE_CHECKING:
     from ..context import RequestContext
     from ..sites import Site
 
-__all__ = ["COOKIE_NAME", "SubjectCookie", "SubjectStage", "ensure_subject"]
+__all__ = ["COOKIE_NAME", "SubjectCookie", "SubjectStage", "derive_key", "ensure_subject"]
 
 COOKIE_NAME = "ugc_guard_subject"
 MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps cookies at 400 days)
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """Return a 32-byte key for one purpose from the site secret (same scheme as :mod:`ugc_guard.evidence`)."""
+    return hmac.new(secret, b"ugc-guard/" + purpose.encode(), hashlib.sha256).digest()
 
 
 class SubjectCookie:
