@@ -1,0 +1,201 @@
+"""Appending to a campaign's hash chain: one serialised transaction per batch of entries.
+
+The campaign's row in ``ledger_chain_heads`` is the lock: ``SELECT … FOR UPDATE`` on PostgreSQL,
+the database write lock taken by ``BEGIN IMMEDIATE`` on SQLite. Under it the batch gets the next
+positions and ids, each entry's hash covers the previous one, and the head moves on — all in the one
+transaction, so a writer killed half-way leaves nothing. The unique (campaign, position) constraint is
+the last line of defence; a clash or a busy database is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from .canonical import body_json, entry_hash, header_json, utc_text
+from .crypto import Sealer, seal_context
+from .engine import WRITE, first_line, translate_errors
+from .errors import LedgerUnavailable, SubjectErased
+from .models import ChainHead, Entry, SubjectKey
+
+__all__ = ["Draft", "Stored", "append", "subject_key"]
+
+MAX_ATTEMPTS = 50
+_RETRYABLE = ("database is locked", "database is busy", "deadlock detected", "could not serialize", "lock timeout")
+
+
+@dataclass(slots=True)
+class Draft:
+    """An entry to append. ``ref`` is an entry id, or ``-(i + 1)`` for the i-th draft of the same batch."""
+
+    kind: str
+    subject: str | None
+    payload: dict[str, Any]
+    personal: dict[str, Any] = field(default_factory=dict)
+    ref: int | None = None
+    content_sha256: str | None = None
+    terms_version: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An appended entry as written (public payload only)."""
+
+    id: int
+    campaign: str
+    position: int
+    kind: str
+    subject: str | None
+    recorded_at: dt.datetime
+    ref: int | None
+    content_sha256: str | None
+    terms_version: str | None
+    status: str | None
+    payload: dict[str, Any]
+    previous_hash: str
+    hash: str
+
+
+AfterAppend = Callable[[Connection, list[Stored]], None]
+
+
+def append(
+    engine: Engine,
+    url: str,
+    sealer: Sealer,
+    campaign: str,
+    drafts: Sequence[Draft],
+    after: AfterAppend | None = None,
+    guard: Callable[[Connection], None] | None = None,
+) -> list[Stored]:
+    """Append ``drafts`` to ``campaign``'s chain in one transaction at consecutive positions.
+
+    ``guard`` runs once the chain is locked and may raise to refuse (e.g. a guardian token already
+    spent); ``after`` runs in the same transaction (derived status tables). Returns the stored entries.
+    Raises :class:`SubjectErased` for personal data of an erased subject and
+    :class:`LedgerUnavailable` when the database cannot be reached or stays busy.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with translate_errors(url), engine.connect().execution_options(**WRITE) as connection, connection.begin():
+                stored = _append_once(connection, sealer, campaign, drafts, guard)
+                if after is not None:
+                    after(connection, stored)
+                return stored
+        except LedgerUnavailable as error:
+            cause = error.__cause__
+            if not _retryable(cause) or attempt == MAX_ATTEMPTS - 1:
+                raise
+        except IntegrityError:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+        time.sleep(min(0.2, 0.002 * 2 ** min(attempt, 7)) * random.random())
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retryable(error: BaseException | None) -> bool:
+    if not isinstance(error, OperationalError | DBAPIError) or error.connection_invalidated:
+        return False
+    message = first_line(error).lower()
+    return any(fragment in message for fragment in _RETRYABLE)
+
+
+def _append_once(
+    connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft], guard: Callable[[Connection], None] | None
+) -> list[Stored]:
+    keys = {d.subject: subject_key(connection, sealer, campaign, d.subject) for d in drafts if d.personal and d.subject}
+    position, previous, ids = _lock_head(connection, campaign, len(drafts))
+    if guard is not None:
+        guard(connection)
+    now = dt.datetime.now(dt.UTC)
+    moment = utc_text(now)
+    rows: list[dict[str, Any]] = []
+    stored: list[Stored] = []
+    for index, draft in enumerate(drafts):
+        entry_id, position = ids[index], position + 1
+        ref = ids[-draft.ref - 1] if draft.ref is not None and draft.ref < 0 else draft.ref
+        payload = dict(draft.payload)
+        if draft.personal and draft.subject:
+            context = seal_context(campaign, draft.subject, draft.kind)
+            payload["sealed"] = Sealer.seal(keys[draft.subject], context, draft.personal)
+        body = body_json(payload)
+        header = header_json(
+            entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
+            draft.content_sha256, draft.terms_version, draft.status,
+        )
+        digest = entry_hash(header, body)
+        rows.append({
+            "id": entry_id, "campaign": campaign, "position": position, "kind": draft.kind, "subject": draft.subject,
+            "recorded_at": now, "ref": ref, "content_sha256": draft.content_sha256, "terms_version": draft.terms_version,
+            "status": draft.status, "body": body, "previous_hash": previous, "hash": digest,
+        })
+        stored.append(Stored(entry_id, campaign, position, draft.kind, draft.subject, now, ref, draft.content_sha256,
+                             draft.terms_version, draft.status, payload, previous, digest))
+        previous = digest
+    connection.execute(insert(Entry), rows)
+    connection.execute(
+        update(ChainHead).where(ChainHead.campaign == campaign).values(position=position, hash=previous, updated_at=now)
+    )
+    return stored
+
+
+def _lock_head(connection: Connection, campaign: str, count: int) -> tuple[int, str, list[int]]:
+    """Lock the campaign's chain head; return its position and hash and ``count`` new ids, ascending."""
+    postgres = connection.dialect.name == "postgresql"
+    for _ in range(2):
+        if postgres:
+            row = connection.execute(
+                text(
+                    "SELECT position, hash, (SELECT array_agg(nextval('ledger_entries_id_seq')) FROM generate_series(1, :n)) "
+                    "FROM ledger_chain_heads WHERE campaign = :c FOR UPDATE"
+                ),
+                {"c": campaign, "n": count},
+            ).one_or_none()
+            if row is not None:
+                return row[0], row[1], sorted(row[2])
+        else:
+            row = connection.execute(
+                select(ChainHead.position, ChainHead.hash, select(func.coalesce(func.max(Entry.id), 0)).scalar_subquery())
+                .where(ChainHead.campaign == campaign)
+            ).one_or_none()
+            if row is not None:
+                return row[0], row[1], list(range(row[2] + 1, row[2] + 1 + count))
+        dialect_insert = pg_insert if postgres else sqlite_insert
+        connection.execute(
+            dialect_insert(ChainHead)
+            .values(campaign=campaign, position=0, hash="", updated_at=dt.datetime.now(dt.UTC))
+            .on_conflict_do_nothing()
+        )
+    raise AssertionError("the chain head row vanished")  # pragma: no cover
+
+
+def subject_key(connection: Connection, sealer: Sealer, campaign: str, subject: str, *, create: bool = True) -> bytes:
+    """Return the subject's key, creating it on first use. Raises :class:`SubjectErased` after erasure."""
+    row = connection.execute(
+        select(SubjectKey.wrapped_key, SubjectKey.erased_at).where(SubjectKey.campaign == campaign, SubjectKey.subject == subject)
+    ).one_or_none()
+    if row is None and create:
+        key, wrapped = sealer.new_key(campaign, subject)
+        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        inserted = connection.execute(
+            dialect_insert(SubjectKey)
+            .values(campaign=campaign, subject=subject, wrapped_key=wrapped, created_at=dt.datetime.now(dt.UTC))
+            .on_conflict_do_nothing()
+        )
+        if inserted.rowcount == 1:
+            return key
+        return subject_key(connection, sealer, campaign, subject, create=False)
+    if row is None or row.wrapped_key is None:
+        raise SubjectErased(f"subject {subject!r} in campaign {campaign!r} was erased; record under a new pseudonym")
+    return sealer.unwrap(campaign, subject, row.wrapped_key)

@@ -1,0 +1,74 @@
+"""What every part of the ledger shares: the engine, the sealer, evidence settings, schema check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from ..evidence import AddressMode, UserAgentMode, client_address_evidence, user_agent_evidence
+from .chain import AfterAppend, Draft, Stored, append
+from .crypto import Sealer
+from .engine import create_ledger_engine, display_url, translate_errors
+from .inputs import ClientInfo
+from .schema import check_schema
+
+__all__ = ["LedgerCore"]
+
+
+class LedgerCore:
+    """The shared state behind :class:`~ugc_guard.ledger.Ledger` (one engine per ledger object)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        secret: bytes | None,
+        connect_timeout: float,
+        client_address: AddressMode,
+        user_agent: UserAgentMode,
+        synchronous: str = "FULL",
+    ) -> None:
+        self.url = url
+        self.where = display_url(url)
+        self.secret = secret
+        self.sealer = Sealer(secret)
+        self.address_mode: AddressMode = client_address
+        self.user_agent_mode: UserAgentMode = user_agent
+        self.engine: Engine = create_ledger_engine(url, connect_timeout=connect_timeout, synchronous=synchronous)
+        self.schema_checked = False
+
+    @contextmanager
+    def connect(self, *, check: bool = True) -> Iterator[Connection]:
+        """Yield a connection in a transaction, after checking the schema once. Raises
+        :class:`LedgerUnavailable` or :class:`SchemaOutdated`."""
+        with translate_errors(self.url), self.engine.connect() as connection, connection.begin():
+            if check and not self.schema_checked:
+                check_schema(connection, self.where)
+                self.schema_checked = True
+            yield connection
+
+    def append(
+        self,
+        campaign: str,
+        drafts: Sequence[Draft],
+        after: AfterAppend | None = None,
+        guard: Callable[[Connection], None] | None = None,
+    ) -> list[Stored]:
+        """Append ``drafts`` to the campaign's chain atomically (see :func:`chain.append`)."""
+        if not self.schema_checked:
+            with self.connect():
+                pass
+        return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard)
+
+    def evidence(self, client: ClientInfo | None) -> dict[str, Any]:
+        """Return the minimised network evidence for ``client`` (only the keys that hold something)."""
+        if client is None:
+            return {}
+        kept = {
+            "client_address": client_address_evidence(client.address, self.address_mode, self.secret),
+            "user_agent": user_agent_evidence(client.user_agent, self.user_agent_mode, self.secret),
+        }
+        return {key: value for key, value in kept.items() if value is not None}

@@ -1,0 +1,182 @@
+"""What the terms/age/guardian gate records: acceptances with their age result, guardian requests,
+confirmations and withdrawals — each appended atomically with the subject's derived status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from .canonical import utc_text
+from .chain import Draft, Stored
+from .core import LedgerCore
+from .errors import EntryNotFound, LedgerError
+from .inputs import AgeResult, ClientInfo, LicenceShown, TermsShown
+from .models import Entry
+from .receipts import Receipt, receipt_for
+from .status import guardian_changed, upsert_subject
+
+__all__ = ["GuardianRequest", "GuardianRequestUsed", "find_guardian_request", "record_acceptance",
+           "record_guardian_confirmation", "record_guardian_request", "record_guardian_withdrawal"]
+
+
+class GuardianRequestUsed(LedgerError):
+    """The guardian request was already confirmed or withdrawn (its one-time token is spent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianRequest:
+    """A guardian request found by its token hash."""
+
+    request_id: int
+    campaign: str
+    subject: str
+    acceptance_id: int | None
+    terms_version: str | None
+    expires_at: dt.datetime
+    guardian_index: int
+    language: str | None
+    used: bool
+    """Confirmed or withdrawn already: the token may not be used again."""
+
+
+def record_acceptance(
+    core: LedgerCore, campaign: str, subject: str, terms: TermsShown, age: AgeResult | None, *,
+    collection_method: str, policy_digest: str, capacity: str = "self", licence: LicenceShown | None = None,
+    guardian_entries: Sequence[int] = (), client: ClientInfo | None = None,
+) -> Receipt:
+    """Append the age result (if any) and the terms acceptance; return the acceptance's receipt."""
+    drafts: list[Draft] = []
+    if age is not None:
+        drafts.append(Draft("age_result", subject, {
+            "band": age.band, "method": age.method, "assurance": age.assurance,
+            "reconfirm_at_majority": age.reconfirm_at_majority,
+            "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
+        }))
+    payload: dict[str, Any] = {
+        "document_id": terms.document_id, "version": terms.version, "text_sha256": terms.text_sha256,
+        "language": terms.language, "collection_method": collection_method, "capacity": capacity,
+        "guardian_entries": list(guardian_entries), "policy_digest": policy_digest,
+    }
+    if licence is not None:
+        payload["licence"] = {"id": licence.licence_id, "version": licence.version, "text_sha256": licence.text_sha256}
+    ref = -1 if age is not None else None  # the acceptance refers to its age result, appended just before
+    drafts.append(Draft("terms_acceptance", subject, payload, core.evidence(client), ref=ref, terms_version=terms.version))
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        acceptance = stored[-1]
+        values: dict[str, Any] = {
+            "terms_version": terms.version, "acceptance_id": acceptance.id, "accepted_at": acceptance.recorded_at,
+            "capacity": capacity, "guardian_status": "none", "guardians_confirmed": 0,
+        }
+        if age is not None:
+            values |= {"age_band": age.band, "age_assurance": age.assurance, "reconfirm": age.reconfirm_at_majority,
+                       "reconfirm_due": age.reconfirm_due}
+        upsert_subject(connection, campaign, subject, acceptance.recorded_at, **values)
+
+    stored = core.append(campaign, drafts, after)
+    return receipt_for(stored, main=len(stored) - 1)
+
+
+def record_guardian_request(
+    core: LedgerCore, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str, expires_at: dt.datetime,
+    guardian_email: str, guardian_index: int = 1, language: str | None = None, client: ClientInfo | None = None,
+) -> Stored:
+    """Append a guardian request (token only as its SHA-256; e-mail sealed); return the stored entry."""
+    payload = {"token_sha256": token_sha256, "expires_at": utc_text(expires_at), "guardian_index": guardian_index,
+               "acceptance_entry": acceptance_id, "language": language}
+    draft = Draft("guardian_requested", subject, payload, {**core.evidence(client), "guardian_email": guardian_email},
+                  ref=acceptance_id, content_sha256=token_sha256)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        guardian_changed(connection, campaign, subject, acceptance_id, stored[0].recorded_at, "pending", 0)
+
+    return core.append(campaign, [draft], after)[0]
+
+
+def find_guardian_request(connection: Connection, campaign: str, token_sha256: str) -> GuardianRequest | None:
+    """Return the request with this token hash in ``campaign`` (one indexed lookup), or None."""
+    import json
+
+    row = connection.execute(
+        select(Entry.id, Entry.subject, Entry.ref, Entry.body).where(
+            Entry.content_sha256 == token_sha256, Entry.campaign == campaign, Entry.kind == "guardian_requested")
+    ).first()
+    if row is None:
+        return None
+    payload = json.loads(row.body)
+    used = connection.execute(
+        select(Entry.id).where(Entry.campaign == campaign, Entry.ref == row.id,
+                               Entry.kind.in_(("guardian_confirmed", "guardian_withdrawn"))).limit(1)
+    ).first() is not None
+    terms_version = connection.execute(select(Entry.terms_version).where(Entry.id == row.ref)).scalar_one_or_none()
+    return GuardianRequest(
+        row.id, campaign, row.subject or "", row.ref, terms_version, dt.datetime.fromisoformat(payload["expires_at"]),
+        payload.get("guardian_index", 1), payload.get("language"), used,
+    )
+
+
+def _request(connection: Connection, campaign: str, request_id: int) -> Any:
+    row = connection.execute(
+        select(Entry.id, Entry.subject, Entry.ref).where(
+            Entry.id == request_id, Entry.campaign == campaign, Entry.kind == "guardian_requested")
+    ).one_or_none()
+    if row is None:
+        raise EntryNotFound(f"no guardian request {request_id} in campaign {campaign!r}")
+    return row
+
+
+def _unused(campaign: str, request_id: int) -> Any:
+    def guard(connection: Connection) -> None:
+        spent = connection.execute(
+            select(Entry.id).where(Entry.campaign == campaign, Entry.ref == request_id,
+                                   Entry.kind.in_(("guardian_confirmed", "guardian_withdrawn"))).limit(1)
+        ).first()
+        if spent is not None:
+            raise GuardianRequestUsed(f"guardian request {request_id} was already answered (entry {spent[0]})")
+
+    return guard
+
+
+def record_guardian_confirmation(
+    core: LedgerCore, campaign: str, request_id: int, *, guardian_name: str, relationship: str, terms: TermsShown,
+    licence: LicenceShown, policy_digest: str, client: ClientInfo | None = None,
+) -> Receipt:
+    """Append a guardian's confirmation of terms and licence for the minor; return its receipt.
+
+    Raises :class:`EntryNotFound` for an unknown request and :class:`GuardianRequestUsed` when the
+    request was confirmed or withdrawn before (checked under the chain lock, so a token works once).
+    """
+    with core.connect() as connection:
+        request = _request(connection, campaign, request_id)
+    payload = {
+        "request_entry": request_id, "covers": ["terms", "licence"], "terms_version": terms.version,
+        "terms_sha256": terms.text_sha256, "language": terms.language, "licence_id": licence.licence_id,
+        "licence_version": licence.version, "licence_sha256": licence.text_sha256, "policy_digest": policy_digest,
+    }
+    personal = {**core.evidence(client), "guardian_name": guardian_name, "relationship": relationship}
+    draft = Draft("guardian_confirmed", request.subject, payload, personal, ref=request_id, terms_version=terms.version)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        guardian_changed(connection, campaign, request.subject, request.ref, stored[0].recorded_at, "confirmed", 1)
+
+    return receipt_for(core.append(campaign, [draft], after, _unused(campaign, request_id)))
+
+
+def record_guardian_withdrawal(
+    core: LedgerCore, campaign: str, request_id: int, *, reason: str | None = None, client: ClientInfo | None = None,
+) -> Receipt:
+    """Append a guardian's withdrawal of consent; return its receipt. Raises :class:`EntryNotFound`."""
+    with core.connect() as connection:
+        request = _request(connection, campaign, request_id)
+    draft = Draft("guardian_withdrawn", request.subject, {"request_entry": request_id, "reason": reason},
+                  core.evidence(client), ref=request_id)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        guardian_changed(connection, campaign, request.subject, request.ref, stored[0].recorded_at, "withdrawn", -1)
+
+    return receipt_for(core.append(campaign, [draft], after))

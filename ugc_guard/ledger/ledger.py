@@ -1,0 +1,245 @@
+"""``Ledger``: the synchronous API over one ledger database (the CLI and :class:`AsyncLedger` use it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..evidence import AddressMode, UserAgentMode
+from . import gate, queries, rights, submissions
+from .core import LedgerCore
+from .engine import translate_errors
+from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
+from .models import SubjectStatusRow
+from .queries import Filters, Page
+from .receipts import Receipt, ReceiptCheck
+from .schema import current_revision, head_revision, upgrade
+from .status import SubjectStatus, read_status, status_of
+from .verify import Verification, check_receipt, verify_chains
+from .views import EntryView, Opener
+
+if TYPE_CHECKING:
+    from ..policy import Policy
+
+__all__ = ["Ledger"]
+
+
+class Ledger:
+    """The acceptance ledger at ``url``: append-only entries in one hash chain per campaign.
+
+    ``secret`` (the site secret) wraps the per-subject keys that seal personal fields and keys the
+    client-address hash; without it the ledger can verify and list entries but shows personal fields
+    as ``[sealed]`` and cannot record them. ``client_address``/``user_agent`` follow
+    ``policy.privacy``. Every method raises :class:`LedgerUnavailable` when the database cannot be
+    reached within ``connect_timeout`` seconds, and :class:`SchemaOutdated` until :meth:`upgrade` ran.
+    """
+
+    def __init__(
+        self,
+        url: str = "sqlite:///ugc-ledger.sqlite3",
+        *,
+        secret: bytes | str | None = None,
+        connect_timeout: float = 5.0,
+        client_address: AddressMode = "keyed-hash",
+        user_agent: UserAgentMode = "hash",
+        synchronous: str = "FULL",
+    ) -> None:
+        key = secret.encode() if isinstance(secret, str) else secret
+        self._core = LedgerCore(url, secret=key, connect_timeout=connect_timeout, client_address=client_address,
+                                user_agent=user_agent, synchronous=synchronous)
+
+    @classmethod
+    def from_policy(cls, policy: Policy, *, url: str | None = None, secret: bytes | str | None = None) -> Ledger:
+        """Return the ledger a campaign policy names (``ledger.url``, its secret, connect timeout and privacy modes)."""
+        if secret is None and policy.secret is not None:
+            secret = policy.secret.get_secret_value()
+        return cls(url or policy.ledger.url, secret=secret, connect_timeout=policy.ledger.connect_timeout,
+                   client_address=policy.privacy.client_address, user_agent=policy.privacy.user_agent)
+
+    @property
+    def url(self) -> str:
+        return self._core.url
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._core.engine.dispose()
+
+    # -- schema -------------------------------------------------------------------------------
+    def upgrade(self, revision: str = "head") -> str | None:
+        """Create or migrate the ledger tables; return the revision reached. Raises :class:`LedgerUnavailable`."""
+        with translate_errors(self._core.url):
+            reached = upgrade(self._core.engine, revision)
+        self._core.schema_checked = False
+        return reached
+
+    def current_revision(self) -> str | None:
+        """Return the database's schema revision (None before the first upgrade)."""
+        with self._core.connect(check=False) as connection:
+            return current_revision(connection)
+
+    @staticmethod
+    def head_revision() -> str:
+        """Return the newest schema revision this ugc_guard ships."""
+        return head_revision()
+
+    # -- the gate ------------------------------------------------------------------------------
+    def record_acceptance(self, campaign: str, subject: str, terms: TermsShown, age: AgeResult | None = None, *,
+                          collection_method: str, policy_digest: str, capacity: str = "self",
+                          licence: LicenceShown | None = None, guardian_entries: Sequence[int] = (),
+                          client: ClientInfo | None = None) -> Receipt:
+        """Record a terms acceptance with its age result; return the receipt (see :func:`gate.record_acceptance`)."""
+        return gate.record_acceptance(self._core, campaign, subject, terms, age, collection_method=collection_method,
+                                      policy_digest=policy_digest, capacity=capacity, licence=licence,
+                                      guardian_entries=guardian_entries, client=client)
+
+    def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
+                                expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
+                                language: str | None = None, client: ClientInfo | None = None) -> int:
+        """Record a guardian request (token hash, expiry, sealed e-mail); return its entry id."""
+        return gate.record_guardian_request(self._core, campaign, subject, acceptance_id=acceptance_id,
+                                            token_sha256=token_sha256, expires_at=expires_at,
+                                            guardian_email=guardian_email, guardian_index=guardian_index,
+                                            language=language, client=client).id
+
+    def find_guardian_request(self, campaign: str, token_sha256: str) -> gate.GuardianRequest | None:
+        """Return the guardian request with this token hash in ``campaign``, or None."""
+        with self._core.connect() as connection:
+            return gate.find_guardian_request(connection, campaign, token_sha256)
+
+    def record_guardian_confirmation(self, campaign: str, request_id: int, *, guardian_name: str, relationship: str,
+                                     terms: TermsShown, licence: LicenceShown, policy_digest: str,
+                                     client: ClientInfo | None = None) -> Receipt:
+        """Record a guardian's confirmation; raises :class:`GuardianRequestUsed` if already answered."""
+        return gate.record_guardian_confirmation(self._core, campaign, request_id, guardian_name=guardian_name,
+                                                 relationship=relationship, terms=terms, licence=licence,
+                                                 policy_digest=policy_digest, client=client)
+
+    def record_guardian_withdrawal(self, campaign: str, request_id: int, *, reason: str | None = None,
+                                   client: ClientInfo | None = None) -> Receipt:
+        """Record a guardian's withdrawal of consent; return its receipt."""
+        return gate.record_guardian_withdrawal(self._core, campaign, request_id, reason=reason, client=client)
+
+    def subject_status(self, campaign: str, subject: str) -> SubjectStatus:
+        """Return the subject's current standing in ``campaign`` (one primary-key lookup)."""
+        with self._core.connect() as connection:
+            return read_status(connection, campaign, subject)
+
+    def due_reconfirmations(self, campaign: str, on: dt.date) -> list[SubjectStatus]:
+        """Return the minors' acceptances flagged for re-confirmation whose due date is on or before ``on``."""
+        statement = select(SubjectStatusRow).where(
+            SubjectStatusRow.campaign == campaign, SubjectStatusRow.reconfirm_due <= on,
+            SubjectStatusRow.reconfirm.is_(True), SubjectStatusRow.erased.is_(False),
+        ).order_by(SubjectStatusRow.reconfirm_due, SubjectStatusRow.subject)
+        with self._core.connect() as connection:
+            return [status_of(row) for row in connection.execute(statement)]
+
+    # -- upload screening ----------------------------------------------------------------------
+    def record_submission(self, campaign: str, subject: str, facts: SubmissionFacts, licence: LicenceGrant,
+                          portrait: PortraitGrant, *, acceptance_id: int | None,
+                          client: ClientInfo | None = None) -> submissions.SubmissionReceipt:
+        """Record a submission with its licence and portrait grants atomically; return id and receipt."""
+        return submissions.record_submission(self._core, campaign, subject, facts, licence, portrait,
+                                             acceptance_id=acceptance_id, client=client)
+
+    def record_submission_status(self, submission_id: int, status: str, reason: str | None = None) -> Receipt:
+        """Record a submission's new status (stored, not stored, withdrawn, expired, erased)."""
+        return submissions.record_submission_status(self._core, submission_id, status, reason)
+
+    # -- rights and retention ------------------------------------------------------------------
+    def record_withdrawal(self, campaign: str, subject: str, scope: str, *, target_entry: int | None = None,
+                          reason: str | None = None, client: ClientInfo | None = None) -> Receipt:
+        """Record the subject's withdrawal of a consent; return its receipt."""
+        return rights.record_withdrawal(self._core, campaign, subject, scope, target_entry=target_entry,
+                                        reason=reason, client=client)
+
+    def erase_subject(self, campaign: str, subject: str, *, reason: str, requested_by: str = "subject") -> Receipt:
+        """Destroy the subject's key (their personal fields become unreadable); return the erasure receipt."""
+        return rights.erase_subject(self._core, campaign, subject, reason=reason, requested_by=requested_by)
+
+    def record_retention_action(self, campaign: str, action: str, *, target_entry: int | None = None,
+                                rule: str | None = None, period: str | None = None, anchor: str | None = None,
+                                subject: str | None = None) -> Receipt:
+        """Record a retention action; ``deleted`` on a submission also sets its status to ``expired``."""
+        return rights.record_retention_action(self._core, campaign, action, target_entry=target_entry, rule=rule,
+                                              period=period, anchor=anchor, subject=subject)
+
+    def mark_used(self, submission_id: int, *, production: str | None = None, used_on: dt.date | None = None) -> Receipt:
+        """Record that a submission was used in a production."""
+        return rights.mark_used(self._core, submission_id, production=production, used_on=used_on)
+
+    # -- queries ------------------------------------------------------------------------------
+    def _page(self, filters: Filters, limit: int) -> Page:
+        with self._core.connect() as connection:
+            return queries.list_entries(connection, Opener(connection, self._core.sealer), filters, limit)
+
+    def acceptances(self, *, campaign: str | None = None, subject: str | None = None, terms_version: str | None = None,
+                    since: dt.datetime | None = None, until: dt.datetime | None = None, after: int | None = None,
+                    limit: int = 100) -> Page:
+        """Return a page of terms acceptances, oldest first; pass ``after=page.next`` for the next page."""
+        return self._page(Filters(campaign, subject, terms_version, None, None, since, until, after,
+                                   ("terms_acceptance",)), limit)
+
+    def submissions(self, *, campaign: str | None = None, subject: str | None = None, status: str | None = None,
+                    content_sha256: str | None = None, since: dt.datetime | None = None,
+                    until: dt.datetime | None = None, after: int | None = None, limit: int = 100) -> Page:
+        """Return a page of submissions (``status`` filters on the current status), oldest first."""
+        return self._page(Filters(campaign, subject, None, status, content_sha256, since, until, after,
+                                  ("submission",)), limit)
+
+    def history(self, subject: str, *, campaign: str | None = None, since: dt.datetime | None = None,
+                until: dt.datetime | None = None, after: int | None = None, limit: int = 1000) -> Page:
+        """Return a page of the subject's whole history (every kind), oldest first."""
+        return self._page(Filters(campaign, subject, None, None, None, since, until, after), limit)
+
+    def entries(self, *, campaign: str | None = None, subject: str | None = None, kinds: Sequence[str] = (),
+                since: dt.datetime | None = None, until: dt.datetime | None = None, after: int | None = None,
+                limit: int = 100) -> Page:
+        """Return a page of entries of any ``kinds``, oldest first."""
+        return self._page(Filters(campaign, subject, None, None, None, since, until, after, tuple(kinds)), limit)
+
+    def iter_entries(self, *, campaign: str | None = None, kinds: Sequence[str] = (), since: dt.datetime | None = None,
+                     until: dt.datetime | None = None) -> Iterator[EntryView]:
+        """Yield every matching entry oldest first, streamed in constant memory (for exports)."""
+        with self._core.connect() as connection:
+            opener = Opener(connection, self._core.sealer)
+            yield from queries.iter_entries(connection, opener, Filters(campaign, None, None, None, None, since, until,
+                                                                        None, tuple(kinds)))
+
+    def entry(self, entry_id: int) -> EntryView | None:
+        """Return one entry by id, or None."""
+        page = self._page(Filters(after=entry_id - 1), 1)
+        return page.items[0] if page.items and page.items[0].id == entry_id else None
+
+    def grants(self, submission_id: int) -> list[EntryView]:
+        """Return the submission and every entry about it (licence and portrait grants, statuses…)."""
+        with self._core.connect() as connection:
+            return queries.grants(connection, Opener(connection, self._core.sealer), submission_id)
+
+    def by_content(self, content_sha256: str) -> list[dict[str, Any]]:
+        """Return who granted what for a file, by its (original or re-encoded) SHA-256."""
+        with self._core.connect() as connection:
+            return queries.by_content(connection, Opener(connection, self._core.sealer), content_sha256)
+
+    def stats(self, campaign: str | None = None) -> dict[str, Any]:
+        """Return entry counts per campaign and kind, submission statuses and erased subjects."""
+        with self._core.connect() as connection:
+            return queries.stats(connection, campaign)
+
+    # -- verification -------------------------------------------------------------------------
+    def verify(self, campaign: str | None = None, *, progress: Callable[[int], None] | None = None) -> Verification:
+        """Recompute every hash chain (streaming); return what was checked and the first bad entry per campaign."""
+        with self._core.connect() as connection:
+            return verify_chains(connection, campaign, progress)
+
+    def verify_receipt(self, receipt: Receipt | dict[str, Any] | str) -> ReceiptCheck:
+        """Check a receipt (object, dict or JSON text) against the ledger. Raises :class:`ReceiptInvalid`
+        when it is not a receipt at all."""
+        if isinstance(receipt, str):
+            receipt = Receipt.from_json(receipt)
+        elif isinstance(receipt, dict):
+            receipt = Receipt.from_dict(receipt)
+        with self._core.connect() as connection:
+            return check_receipt(connection, receipt)

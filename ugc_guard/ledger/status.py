@@ -1,0 +1,106 @@
+"""Derived status tables, updated in the append transaction: a subject's latest standing in a
+campaign (one primary-key lookup for the gate) and each submission's current status.
+
+They are indexes, not evidence: everything here can be recomputed from the entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from .models import SubjectStatusRow, SubmissionStatusRow
+
+__all__ = ["GuardianState", "SubjectStatus", "read_status", "set_submission_status", "upsert_subject"]
+
+GuardianState = Literal["none", "pending", "confirmed", "withdrawn"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectStatus:
+    """A subject's latest standing in a campaign. ``terms_version`` is None when they never accepted."""
+
+    campaign: str
+    subject: str
+    terms_version: str | None = None
+    acceptance_id: int | None = None
+    accepted_at: dt.datetime | None = None
+    capacity: str | None = None
+    age_band: str | None = None
+    age_assurance: str | None = None
+    guardian_status: GuardianState = "none"
+    guardians_confirmed: int = 0
+    reconfirm: bool = False
+    """Flagged: accepted as a minor, to be asked again at majority."""
+    reconfirm_due: dt.date | None = None
+    erased: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def read_status(connection: Connection, campaign: str, subject: str) -> SubjectStatus:
+    """Return the subject's status (one primary-key lookup); a blank status when they have none."""
+    row = connection.execute(
+        select(SubjectStatusRow).where(SubjectStatusRow.campaign == campaign, SubjectStatusRow.subject == subject)
+    ).one_or_none()
+    if row is None:
+        return SubjectStatus(campaign, subject)
+    return status_of(row)
+
+
+def status_of(row: Any) -> SubjectStatus:
+    """Return the :class:`SubjectStatus` of a ``ledger_subject_status`` row."""
+    return SubjectStatus(
+        row.campaign, row.subject, row.terms_version, row.acceptance_id, row.accepted_at, row.capacity, row.age_band,
+        row.age_assurance, row.guardian_status, row.guardians_confirmed, row.reconfirm, row.reconfirm_due, row.erased,
+    )
+
+
+def upsert_subject(connection: Connection, campaign: str, subject: str, now: dt.datetime, **values: Any) -> None:
+    """Insert or update the subject's status row with ``values`` (column -> value or SQL expression)."""
+    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    defaults: dict[str, Any] = {"guardian_status": "none", "guardians_confirmed": 0, "reconfirm": False, "erased": False}
+    plain = {key: value for key, value in values.items() if not hasattr(value, "compile")}
+    statement = insert_(SubjectStatusRow).values(campaign=campaign, subject=subject, updated_at=now, **{**defaults, **plain})
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["campaign", "subject"], set_={**values, "updated_at": now})
+    )
+
+
+def guardian_changed(connection: Connection, campaign: str, subject: str, acceptance_id: int | None, now: dt.datetime,
+                     state: GuardianState, delta: int) -> None:
+    """Apply a guardian request/confirmation/withdrawal to the status, if it concerns the current acceptance."""
+    column = SubjectStatusRow.guardians_confirmed
+    values: dict[str, Any] = {"guardian_status": state, "updated_at": now}
+    if delta:
+        values["guardians_confirmed"] = column + delta if delta > 0 else _at_least_zero(column + delta)
+    statement = update(SubjectStatusRow).where(SubjectStatusRow.campaign == campaign, SubjectStatusRow.subject == subject)
+    if acceptance_id is not None:
+        statement = statement.where(SubjectStatusRow.acceptance_id == acceptance_id)
+    if state == "pending":  # asking a second guardian keeps a first confirmation standing
+        statement = statement.where(SubjectStatusRow.guardian_status != "confirmed")
+    connection.execute(statement.values(**values))
+
+
+def _at_least_zero(expression: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((expression < 0, 0), else_=expression)
+
+
+def set_submission_status(connection: Connection, submission_id: int, campaign: str, subject: str | None, status: str,
+                          now: dt.datetime) -> None:
+    """Record a submission's current status (insert on first status, update afterwards)."""
+    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
+        insert_(SubmissionStatusRow)
+        .values(submission_id=submission_id, campaign=campaign, subject=subject, status=status, updated_at=now)
+        .on_conflict_do_update(index_elements=["submission_id"], set_={"status": status, "updated_at": now})
+    )

@@ -1,0 +1,90 @@
+"""What upload screening records: a submission with its licence and portrait grants (one
+transaction, consecutive positions), and later status changes as new entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from .chain import Draft, Stored
+from .core import LedgerCore
+from .errors import EntryNotFound, LedgerError
+from .inputs import SUBMISSION_STATUSES, ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
+from .models import Entry
+from .receipts import Receipt, receipt_for
+from .status import set_submission_status
+
+__all__ = ["SubmissionReceipt", "record_submission", "record_submission_status", "submission_row"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionReceipt:
+    """The submission's entry id (for later status changes) and the receipt for the uploader."""
+
+    submission_id: int
+    receipt: Receipt
+
+
+def record_submission(
+    core: LedgerCore, campaign: str, subject: str, facts: SubmissionFacts, licence: LicenceGrant, portrait: PortraitGrant,
+    *, acceptance_id: int | None, client: ClientInfo | None = None,
+) -> SubmissionReceipt:
+    """Append the submission (status ``accepted``), its licence grant and its portrait grant atomically.
+
+    Returns the submission id and a receipt covering all three entries. Raises
+    :class:`LedgerUnavailable` when nothing could be recorded (the upload must then be refused).
+    """
+    grant_hash = facts.canonical_sha256 or facts.content_sha256
+    submission = Draft("submission", subject, {
+        "content_sha256": facts.content_sha256, "canonical_sha256": facts.canonical_sha256, "size": facts.size,
+        "declared_type": facts.declared_type, "detected_type": facts.detected_type, "acceptance_entry": acceptance_id,
+        "status": "accepted",
+    }, {**core.evidence(client), **({"original_name": facts.original_name} if facts.original_name else {})},
+        ref=acceptance_id, content_sha256=facts.content_sha256, status="accepted")
+    licence_draft = Draft("licence_grant", subject, {
+        "licence_id": licence.licence_id, "licence_version": licence.version,
+        "text_sha256": licence.text_sha256, "rights": list(licence.rights), "territory": licence.territory,
+        "exclusive": licence.exclusive, "royalty_free": licence.royalty_free, "sublicensable": licence.sublicensable,
+        "irrevocable": licence.irrevocable, "warranties": list(licence.warranties),
+    }, ref=-1, content_sha256=grant_hash)
+    portrait_draft = Draft("portrait_grant", subject, {
+        "own_consent": portrait.own_consent, "others_declaration": portrait.others_declaration,
+        "withdrawable": portrait.withdrawable,
+    }, ref=-1, content_sha256=grant_hash)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        set_submission_status(connection, stored[0].id, campaign, subject, "accepted", stored[0].recorded_at)
+
+    stored = core.append(campaign, [submission, licence_draft, portrait_draft], after)
+    return SubmissionReceipt(stored[0].id, receipt_for(stored))
+
+
+def submission_row(connection: Connection, submission_id: int) -> Any:
+    """Return the submission's (id, campaign, subject) row. Raises :class:`EntryNotFound`."""
+    row = connection.execute(
+        select(Entry.id, Entry.campaign, Entry.subject).where(Entry.id == submission_id, Entry.kind == "submission")
+    ).one_or_none()
+    if row is None:
+        raise EntryNotFound(f"no submission with entry id {submission_id}")
+    return row
+
+
+def record_submission_status(core: LedgerCore, submission_id: int, status: str, reason: str | None = None) -> Receipt:
+    """Append a status change of a submission (e.g. ``not stored`` when the app failed); return its receipt.
+
+    Raises :class:`LedgerError` for an unknown status and :class:`EntryNotFound` for an unknown submission.
+    """
+    if status not in SUBMISSION_STATUSES:
+        raise LedgerError(f"unknown submission status {status!r}; use one of {', '.join(SUBMISSION_STATUSES)}")
+    with core.connect() as connection:
+        row = submission_row(connection, submission_id)
+    draft = Draft("submission_status", row.subject, {"submission_entry": submission_id, "status": status, "reason": reason},
+                  ref=submission_id, status=status)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        set_submission_status(connection, submission_id, row.campaign, row.subject, status, stored[0].recorded_at)
+
+    return receipt_for(core.append(row.campaign, [draft], after))
