@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .policy import policy_group
+from .robots import agents_group, robots_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -15,5 +16,7 @@ def main() -> None:
 
 
 main.add_command(policy_group)
+main.add_command(robots_group)
+main.add_command(agents_group)
 
 __all__ = ["main"]
