@@ -123,9 +123,10 @@ async def _record(
     receipt = await gate.store.record_acceptance(record)
     gate.cache.invalidate(subject)
     ttl = duration_seconds(policy.age.guardian_token_ttl)
-    for email in emails:
+    for index, email in enumerate(emails, start=1):
         token = new_token(now, ttl)
-        await gate.store.request_guardian(GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang))
+        request = GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang, index)
+        await gate.store.request_guardian(request)
         message = GuardianMessage(
             to=email,
             link=gate.absolute_url(ctx, "/guardian/confirm?token=" + token.token),

@@ -106,6 +106,7 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
         acceptance_id=request.acceptance_id,
         guardian_name=name,
         relationship=relationship,
+        terms_document=policy.terms.document_id,
         terms_version=policy.terms.version,
         terms_sha256=policy.terms.texts[lang].sha256,
         licence_id=policy.licence.id,

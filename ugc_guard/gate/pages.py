@@ -151,6 +151,7 @@ def status_body(gate: Gate, ctx: RequestContext, status: SubjectStatus) -> dict[
         "guardian_status": status.guardian_status,
         "guardians_confirmed": status.guardians_confirmed,
         "guardians_required": gate.guardians_required if status.guardian_status != "not-required" else 0,
+        "reconfirm": status.reconfirm,
         "reconfirm_due": status.reconfirm_due,
         "receipt_id": status.receipt_id,
         "missing": missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required),

@@ -55,6 +55,8 @@ class GuardianRequestRecord:
     guardian_email: str
     """Stored encrypted by the ledger (under the subject's key), never in the clear."""
     language: str
+    guardian_index: int = 1
+    """1 or 2: which holder of parental authority this request is for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class GuardianConfirmation:
     acceptance_id: str
     guardian_name: str
     relationship: str
+    terms_document: str
     terms_version: str
     terms_sha256: str
     licence_id: str

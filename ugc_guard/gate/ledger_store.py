@@ -1,0 +1,139 @@
+"""The gate's store on the real acceptance ledger (:class:`ugc_guard.ledger.AsyncLedger`).
+
+One query per status lookup (the ledger's primary-key lookup on its subject status table); every
+ledger error that means "cannot read or write now" becomes :class:`StoreUnavailable` (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..ledger import (
+    AgeResult,
+    AsyncLedger,
+    ClientInfo,
+    GuardianRequestUsed,
+    Ledger,
+    LedgerError,
+    LicenceShown,
+    SchemaOutdated,
+    TermsShown,
+)
+from ..ledger import SubjectStatus as LedgerStatus
+from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from .status import SubjectStatus
+from .store import StoreUnavailable, TokenSpent
+
+if TYPE_CHECKING:
+    from ..sites import Site
+
+__all__ = ["LedgerGateStore", "gate_status"]
+
+logger = logging.getLogger("ugc_guard.gate")
+
+
+def gate_status(row: LedgerStatus) -> SubjectStatus:
+    """Return the gate's view of a ledger status row (an erased subject has no standing)."""
+    if row.erased or row.terms_version is None:
+        return SubjectStatus()
+    return SubjectStatus(
+        accepted_terms_version=row.terms_version,
+        age_band=row.age_band,
+        guardian_status="not-required" if row.guardian_status == "none" else row.guardian_status,
+        guardians_confirmed=row.guardians_confirmed,
+        reconfirm=row.reconfirm,
+        reconfirm_due=row.reconfirm_due.isoformat() if row.reconfirm_due else None,
+        receipt_id=str(row.acceptance_id) if row.acceptance_id is not None else None,
+        accepted_at=row.accepted_at.isoformat(timespec="seconds") if row.accepted_at else None,
+    )
+
+
+def _receipt(receipt: Any) -> Receipt:
+    return Receipt(str(receipt.entry_id), receipt.hash, _dt.datetime.fromisoformat(receipt.recorded_at), receipt.kind)
+
+
+@asynccontextmanager
+async def _unavailable_as_store_error() -> AsyncIterator[None]:
+    try:
+        yield
+    except GuardianRequestUsed as error:
+        raise TokenSpent(str(error)) from error
+    except SchemaOutdated as error:
+        logger.error("ugc_guard: %s", error)
+        raise StoreUnavailable(str(error)) from error
+    except LedgerError as error:
+        raise StoreUnavailable(str(error)) from error
+
+
+class LedgerGateStore:
+    """:class:`~ugc_guard.gate.store.GateStore` for one campaign on an :class:`AsyncLedger`."""
+
+    def __init__(self, ledger: AsyncLedger, campaign: str) -> None:
+        self.ledger = ledger
+        self.campaign = campaign
+
+    @classmethod
+    def for_site(cls, site: Site) -> LedgerGateStore:
+        """Return a store on the site's ledger URL, secret, connect timeout and privacy modes."""
+        return cls(AsyncLedger(Ledger.from_policy(site.policy, url=site.ledger_url, secret=site.secret)), site.campaign)
+
+    async def status(self, subject: str) -> SubjectStatus:
+        async with _unavailable_as_store_error():
+            return gate_status(await self.ledger.subject_status(self.campaign, subject))
+
+    async def record_acceptance(self, record: AcceptanceRecord) -> Receipt:
+        terms = TermsShown(record.terms_document, record.terms_version, record.terms_sha256, record.language)
+        licence = None
+        if record.licence_id and record.licence_version and record.licence_sha256:
+            licence = LicenceShown(record.licence_id, record.licence_version, record.licence_sha256)
+        age = None
+        if record.age_band is not None:
+            age = AgeResult(record.age_band, record.age_method, record.age_assurance, record.reconfirm_due)
+        async with _unavailable_as_store_error():
+            receipt = await self.ledger.record_acceptance(
+                self.campaign, record.subject, terms, age,
+                collection_method=record.collection_method, policy_digest=record.policy_digest, licence=licence,
+                client=ClientInfo(record.client_address, record.user_agent),
+            )  # fmt: skip
+        return _receipt(receipt)
+
+    async def request_guardian(self, request: GuardianRequestRecord) -> None:
+        async with _unavailable_as_store_error():
+            await self.ledger.record_guardian_request(
+                self.campaign, request.subject, acceptance_id=int(request.acceptance_id), token_sha256=request.token_hash,
+                expires_at=request.expires_at, guardian_email=request.guardian_email, guardian_index=request.guardian_index,
+                language=request.language,
+            )  # fmt: skip
+
+    async def find_guardian_request(self, token_hash: str) -> PendingGuardian | None:
+        async with _unavailable_as_store_error():
+            found = await self.ledger.find_guardian_request(self.campaign, token_hash)
+        if found is None or found.campaign != self.campaign:
+            return None
+        return PendingGuardian(
+            str(found.request_id), found.subject, str(found.acceptance_id), found.terms_version, found.expires_at, found.used,
+            found.language or "en",
+        )  # fmt: skip
+
+    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
+        terms = TermsShown(
+            confirmation.terms_document, confirmation.terms_version, confirmation.terms_sha256, confirmation.language
+        )
+        licence = LicenceShown(confirmation.licence_id, confirmation.licence_version, confirmation.licence_sha256)
+        async with _unavailable_as_store_error():
+            receipt = await self.ledger.record_guardian_confirmation(
+                self.campaign, int(confirmation.request_id), guardian_name=confirmation.guardian_name,
+                relationship=confirmation.relationship, terms=terms, licence=licence, policy_digest=confirmation.policy_digest,
+                client=ClientInfo(confirmation.client_address, confirmation.user_agent),
+            )  # fmt: skip
+        return _receipt(receipt)
+
+    async def reconfirmations(self, today: _dt.date) -> Sequence[dict[str, Any]]:
+        async with _unavailable_as_store_error():
+            rows = await self.ledger.due_reconfirmations(self.campaign, today)
+        keys = ("campaign", "subject", "acceptance_id", "accepted_at", "terms_version", "age_band", "guardian_status", "reconfirm_due")
+        return [{key: getattr(row, key) for key in keys} for row in rows]
