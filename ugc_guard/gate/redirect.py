@@ -8,7 +8,8 @@ from urllib.parse import unquote, urlsplit
 __all__ = ["safe_next"]
 
 _MAX_LENGTH = 2000
-_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
+_UNSAFE_RAW = re.compile(r"[\x00-\x20\x7f\\]")
+_UNSAFE_DECODED = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -20,8 +21,10 @@ def safe_next(value: str | None, default: str) -> str:
     """
     if not value or len(value) > _MAX_LENGTH:
         return default
+    if _UNSAFE_RAW.search(value):
+        return default
     for candidate in (value, unquote(value), unquote(unquote(value))):
-        if not candidate.startswith("/") or candidate.startswith("//") or _UNSAFE.search(candidate):
+        if not candidate.startswith("/") or candidate.startswith("//") or _UNSAFE_DECODED.search(candidate):
             return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
