@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .gate import gate_group
 from .policy import policy_group
 from .robots import agents_group, robots_group
 
@@ -16,6 +17,7 @@ def main() -> None:
 
 
 main.add_command(policy_group)
+main.add_command(gate_group)
 main.add_command(robots_group)
 main.add_command(agents_group)
 
