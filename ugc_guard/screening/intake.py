@@ -87,7 +87,7 @@ def raw_file_facts(scope: Scope, headers: Headers, intake: Intake) -> tuple[str,
     The file name comes from a ``Content-Disposition: attachment; filename=…`` request header, or
     else the last segment of the path (``/raw/photo.jpg``).
     """
-    filename = filename_of(headers.get("content-disposition", ""))
+    filename = filename_of(headers.get("content-disposition", ""))  # latin-1 text; the name is decoded as UTF-8
     if filename is None:
         filename = unquote(scope["path"].rstrip("/").rsplit("/", 1)[-1])
     return "", filename, headers.get("content-type", ""), intake.spool.reader(), intake.raw_sha256
