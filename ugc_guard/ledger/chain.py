@@ -16,9 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -26,7 +23,7 @@ from .canonical import body_json, entry_hash, header_json, utc_text
 from .crypto import Sealer, seal_context
 from .engine import WRITE, first_line, translate_errors
 from .errors import LedgerUnavailable, SubjectErased
-from .models import ChainHead, Entry, SubjectKey
+from .rawsql import Raw
 
 __all__ = ["Draft", "Stored", "append", "subject_key"]
 
@@ -78,18 +75,22 @@ def append(
     drafts: Sequence[Draft],
     after: AfterAppend | None = None,
     guard: Callable[[Connection], None] | None = None,
+    *,
+    durable: bool = True,
 ) -> list[Stored]:
     """Append ``drafts`` to ``campaign``'s chain in one transaction at consecutive positions.
 
     ``guard`` runs once the chain is locked and may raise to refuse (e.g. a guardian token already
-    spent); ``after`` runs in the same transaction (derived status tables). Returns the stored entries.
+    spent); ``after`` runs in the same transaction (derived status tables). ``durable=False`` lets
+    PostgreSQL acknowledge the commit before its WAL reaches disk (``synchronous_commit off``): a
+    server crash may then lose the newest entries, never break the chain. Returns the stored entries.
     Raises :class:`SubjectErased` for personal data of an erased subject and
     :class:`LedgerUnavailable` when the database cannot be reached or stays busy.
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
             with translate_errors(url), engine.connect().execution_options(**WRITE) as connection, connection.begin():
-                stored = _append_once(connection, sealer, campaign, drafts, guard)
+                stored = _append_once(connection, sealer, campaign, drafts, guard, durable)
                 if after is not None:
                     after(connection, stored)
                 return stored
@@ -112,15 +113,19 @@ def _retryable(error: BaseException | None) -> bool:
 
 
 def _append_once(
-    connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft], guard: Callable[[Connection], None] | None
+    connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft], guard: Callable[[Connection], None] | None,
+    durable: bool,
 ) -> list[Stored]:
+    raw = Raw(connection)
+    if raw.postgres and not durable:
+        raw.execute("SET LOCAL synchronous_commit TO OFF")
     keys = {d.subject: subject_key(connection, sealer, campaign, d.subject) for d in drafts if d.personal and d.subject}
-    position, previous, ids = _lock_head(connection, campaign, len(drafts))
+    position, previous, ids = _lock_head(raw, campaign, len(drafts))
     if guard is not None:
         guard(connection)
     now = dt.datetime.now(dt.UTC)
-    moment = utc_text(now)
-    rows: list[dict[str, Any]] = []
+    moment, bound_now = utc_text(now), raw.time(now)
+    rows: list[tuple[Any, ...]] = []
     stored: list[Stored] = []
     for index, draft in enumerate(drafts):
         entry_id, position = ids[index], position + 1
@@ -135,67 +140,54 @@ def _append_once(
             draft.content_sha256, draft.terms_version, draft.status,
         )
         digest = entry_hash(header, body)
-        rows.append({
-            "id": entry_id, "campaign": campaign, "position": position, "kind": draft.kind, "subject": draft.subject,
-            "recorded_at": now, "ref": ref, "content_sha256": draft.content_sha256, "terms_version": draft.terms_version,
-            "status": draft.status, "body": body, "previous_hash": previous, "hash": digest,
-        })
+        rows.append((entry_id, campaign, position, draft.kind, draft.subject, bound_now, ref, draft.content_sha256,
+                     draft.terms_version, draft.status, body, previous, digest))
         stored.append(Stored(entry_id, campaign, position, draft.kind, draft.subject, now, ref, draft.content_sha256,
                              draft.terms_version, draft.status, payload, previous, digest))
         previous = digest
-    connection.execute(insert(Entry), rows)
-    connection.execute(
-        update(ChainHead).where(ChainHead.campaign == campaign).values(position=position, hash=previous, updated_at=now)
-    )
+    raw.insert_entries(rows)
+    raw.execute("UPDATE ledger_chain_heads SET position = ?, hash = ?, updated_at = ? WHERE campaign = ?",
+                (position, previous, bound_now, campaign))
     return stored
 
 
-def _lock_head(connection: Connection, campaign: str, count: int) -> tuple[int, str, list[int]]:
-    """Lock the campaign's chain head; return its position and hash and ``count`` new ids, ascending."""
-    postgres = connection.dialect.name == "postgresql"
+_LOCK_PG = ("SELECT position, hash, (SELECT array_agg(nextval('ledger_entries_id_seq')) FROM generate_series(1, ?)) "
+            "FROM ledger_chain_heads WHERE campaign = ? FOR UPDATE")
+_LOCK_SQLITE = "SELECT position, hash, (SELECT coalesce(max(id), 0) FROM ledger_entries) FROM ledger_chain_heads WHERE campaign = ?"
+
+
+def _lock_head(raw: Raw, campaign: str, count: int) -> tuple[int, str, list[int]]:
+    """Lock the campaign's chain head; return its position and hash and ``count`` new ids, ascending.
+
+    PostgreSQL locks the head row (FOR UPDATE); SQLite already holds the database write lock
+    (BEGIN IMMEDIATE), under which the next ids are simply the largest id + 1, + 2…
+    """
     for _ in range(2):
-        if postgres:
-            row = connection.execute(
-                text(
-                    "SELECT position, hash, (SELECT array_agg(nextval('ledger_entries_id_seq')) FROM generate_series(1, :n)) "
-                    "FROM ledger_chain_heads WHERE campaign = :c FOR UPDATE"
-                ),
-                {"c": campaign, "n": count},
-            ).one_or_none()
+        if raw.postgres:
+            row = raw.execute(_LOCK_PG, (count, campaign)).fetchone()
             if row is not None:
                 return row[0], row[1], sorted(row[2])
         else:
-            row = connection.execute(
-                select(ChainHead.position, ChainHead.hash, select(func.coalesce(func.max(Entry.id), 0)).scalar_subquery())
-                .where(ChainHead.campaign == campaign)
-            ).one_or_none()
+            row = raw.execute(_LOCK_SQLITE, (campaign,)).fetchone()
             if row is not None:
                 return row[0], row[1], list(range(row[2] + 1, row[2] + 1 + count))
-        dialect_insert = pg_insert if postgres else sqlite_insert
-        connection.execute(
-            dialect_insert(ChainHead)
-            .values(campaign=campaign, position=0, hash="", updated_at=dt.datetime.now(dt.UTC))
-            .on_conflict_do_nothing()
-        )
+        raw.execute("INSERT INTO ledger_chain_heads (campaign, position, hash, updated_at) VALUES (?, 0, '', ?) "
+                    "ON CONFLICT (campaign) DO NOTHING", (campaign, raw.time(dt.datetime.now(dt.UTC))))
     raise AssertionError("the chain head row vanished")  # pragma: no cover
 
 
 def subject_key(connection: Connection, sealer: Sealer, campaign: str, subject: str, *, create: bool = True) -> bytes:
     """Return the subject's key, creating it on first use. Raises :class:`SubjectErased` after erasure."""
-    row = connection.execute(
-        select(SubjectKey.wrapped_key, SubjectKey.erased_at).where(SubjectKey.campaign == campaign, SubjectKey.subject == subject)
-    ).one_or_none()
+    raw = Raw(connection)
+    select_key = "SELECT wrapped_key FROM ledger_subject_keys WHERE campaign = ? AND subject = ?"
+    row = raw.execute(select_key, (campaign, subject)).fetchone()
     if row is None and create:
         key, wrapped = sealer.new_key(campaign, subject)
-        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        inserted = connection.execute(
-            dialect_insert(SubjectKey)
-            .values(campaign=campaign, subject=subject, wrapped_key=wrapped, created_at=dt.datetime.now(dt.UTC))
-            .on_conflict_do_nothing()
-        )
-        if inserted.rowcount == 1:
+        raw.execute("INSERT INTO ledger_subject_keys (campaign, subject, wrapped_key, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (campaign, subject) DO NOTHING", (campaign, subject, wrapped, raw.time(dt.datetime.now(dt.UTC))))
+        if raw.cursor.rowcount == 1:
             return key
-        return subject_key(connection, sealer, campaign, subject, create=False)
-    if row is None or row.wrapped_key is None:
+        row = raw.execute(select_key, (campaign, subject)).fetchone()
+    if row is None or row[0] is None:
         raise SubjectErased(f"subject {subject!r} in campaign {campaign!r} was erased; record under a new pseudonym")
-    return sealer.unwrap(campaign, subject, row.wrapped_key)
+    return sealer.unwrap(campaign, subject, bytes(row[0]))

@@ -29,15 +29,20 @@ class LedgerCore:
         connect_timeout: float,
         client_address: AddressMode,
         user_agent: UserAgentMode,
-        synchronous: str = "FULL",
+        durability: str = "full",
     ) -> None:
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
+        self.durable = durability == "full"
         self.url = url
         self.where = display_url(url)
         self.secret = secret
         self.sealer = Sealer(secret)
         self.address_mode: AddressMode = client_address
         self.user_agent_mode: UserAgentMode = user_agent
-        self.engine: Engine = create_ledger_engine(url, connect_timeout=connect_timeout, synchronous=synchronous)
+        self.engine: Engine = create_ledger_engine(
+            url, connect_timeout=connect_timeout, synchronous="FULL" if self.durable else "NORMAL"
+        )
         self.schema_checked = False
 
     @contextmanager
@@ -61,7 +66,7 @@ class LedgerCore:
         if not self.schema_checked:
             with self.connect():
                 pass
-        return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard)
+        return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard, durable=self.durable)
 
     def evidence(self, client: ClientInfo | None) -> dict[str, Any]:
         """Return the minimised network evidence for ``client`` (only the keys that hold something)."""

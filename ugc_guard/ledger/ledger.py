@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
 from . import gate, queries, rights, submissions
+from .chain import Draft
 from .core import LedgerCore
 from .engine import translate_errors
 from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
 from .models import SubjectStatusRow
 from .queries import Filters, Page
-from .receipts import Receipt, ReceiptCheck
+from .receipts import Receipt, ReceiptCheck, receipt_for
 from .schema import current_revision, head_revision, upgrade
 from .status import SubjectStatus, read_status, status_of
 from .verify import Verification, check_receipt, verify_chains
@@ -33,8 +34,11 @@ class Ledger:
     ``secret`` (the site secret) wraps the per-subject keys that seal personal fields and keys the
     client-address hash; without it the ledger can verify and list entries but shows personal fields
     as ``[sealed]`` and cannot record them. ``client_address``/``user_agent`` follow
-    ``policy.privacy``. Every method raises :class:`LedgerUnavailable` when the database cannot be
-    reached within ``connect_timeout`` seconds, and :class:`SchemaOutdated` until :meth:`upgrade` ran.
+    ``policy.privacy``. ``durability="full"`` (default) makes every append durable on disk before it
+    returns; ``"normal"`` (SQLite ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit off``) is
+    faster, and an OS or database crash may lose the newest entries but never breaks a chain. Every
+    method raises :class:`LedgerUnavailable` when the database cannot be reached within
+    ``connect_timeout`` seconds, and :class:`SchemaOutdated` until :meth:`upgrade` ran.
     """
 
     def __init__(
@@ -45,11 +49,11 @@ class Ledger:
         connect_timeout: float = 5.0,
         client_address: AddressMode = "keyed-hash",
         user_agent: UserAgentMode = "hash",
-        synchronous: str = "FULL",
+        durability: str = "full",
     ) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
         self._core = LedgerCore(url, secret=key, connect_timeout=connect_timeout, client_address=client_address,
-                                user_agent=user_agent, synchronous=synchronous)
+                                user_agent=user_agent, durability=durability)
 
     @classmethod
     def from_policy(cls, policy: Policy, *, url: str | None = None, secret: bytes | str | None = None) -> Ledger:
@@ -169,6 +173,15 @@ class Ledger:
     def mark_used(self, submission_id: int, *, production: str | None = None, used_on: dt.date | None = None) -> Receipt:
         """Record that a submission was used in a production."""
         return rights.mark_used(self._core, submission_id, production=production, used_on=used_on)
+
+    def append_entry(self, campaign: str, kind: str, payload: dict[str, Any], *, subject: str | None = None,
+                     personal: dict[str, Any] | None = None, ref: int | None = None,
+                     content_sha256: str | None = None, status: str | None = None) -> Receipt:
+        """Append one entry of any registered kind (see :func:`ugc_guard.ledger.register`); ``personal``
+        fields are sealed with the subject's key. Returns its receipt."""
+        draft = Draft(kind, subject, dict(payload), dict(personal or {}), ref=ref, content_sha256=content_sha256,
+                      status=status)
+        return receipt_for(self._core.append(campaign, [draft]))
 
     # -- queries ------------------------------------------------------------------------------
     def _page(self, filters: Filters, limit: int) -> Page:

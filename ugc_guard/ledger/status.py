@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from .models import SubjectStatusRow, SubmissionStatusRow
+from .models import SubjectStatusRow
+from .rawsql import Raw
 
 __all__ = ["GuardianState", "SubjectStatus", "read_status", "set_submission_status", "upsert_subject"]
 
@@ -64,14 +63,10 @@ def status_of(row: Any) -> SubjectStatus:
 
 
 def upsert_subject(connection: Connection, campaign: str, subject: str, now: dt.datetime, **values: Any) -> None:
-    """Insert or update the subject's status row with ``values`` (column -> value or SQL expression)."""
-    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    """Insert or update the subject's status row, setting only the columns in ``values``."""
     defaults: dict[str, Any] = {"guardian_status": "none", "guardians_confirmed": 0, "reconfirm": False, "erased": False}
-    plain = {key: value for key, value in values.items() if not hasattr(value, "compile")}
-    statement = insert_(SubjectStatusRow).values(campaign=campaign, subject=subject, updated_at=now, **{**defaults, **plain})
-    connection.execute(
-        statement.on_conflict_do_update(index_elements=["campaign", "subject"], set_={**values, "updated_at": now})
-    )
+    row = {"campaign": campaign, "subject": subject, **defaults, **values, "updated_at": now}
+    Raw(connection).upsert("ledger_subject_status", ("campaign", "subject"), row, (*values, "updated_at"))
 
 
 def guardian_changed(connection: Connection, campaign: str, subject: str, acceptance_id: int | None, now: dt.datetime,
@@ -98,9 +93,5 @@ def _at_least_zero(expression: Any) -> Any:
 def set_submission_status(connection: Connection, submission_id: int, campaign: str, subject: str | None, status: str,
                           now: dt.datetime) -> None:
     """Record a submission's current status (insert on first status, update afterwards)."""
-    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    connection.execute(
-        insert_(SubmissionStatusRow)
-        .values(submission_id=submission_id, campaign=campaign, subject=subject, status=status, updated_at=now)
-        .on_conflict_do_update(index_elements=["submission_id"], set_={"status": status, "updated_at": now})
-    )
+    row = {"submission_id": submission_id, "campaign": campaign, "subject": subject, "status": status, "updated_at": now}
+    Raw(connection).upsert("ledger_submission_status", ("submission_id",), row, ("status", "updated_at"))
