@@ -59,10 +59,18 @@ class InstreamServer:
         finally:
             writer.close()
 
+    async def _shutdown(self) -> None:
+        self.server.close()
+        handlers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        self.loop.stop()
+
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         self.thread.join()
+        self.loop.close()
 
 
 @pytest.fixture
