@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .db import db_group
 from .gate import gate_group
+from .ledger import ledger_group
 from .policy import policy_group
 from .robots import agents_group, robots_group
 
@@ -20,5 +22,7 @@ main.add_command(policy_group)
 main.add_command(gate_group)
 main.add_command(robots_group)
 main.add_command(agents_group)
+main.add_command(ledger_group)
+main.add_command(db_group)
 
 __all__ = ["main"]
