@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = ["IPNetwork", "client_address", "forwarded_hops"]
 
@@ -17,6 +18,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _FOR_RE = re.compile(r'for\s*=\s*("?)([^;,"]*)\1', re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # peers are few (the proxies); forwarded hops repeat per client
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     text = text.strip()
     if text.startswith("["):  # [2001:db8::1]:443
@@ -50,6 +52,8 @@ def client_address(
     peer leftwards, is inside ``trusted``; the first untrusted hop is the client. A hop that is not
     an address stops the walk at the last believed hop.
     """
+    if not trusted:  # nothing is believed: the socket peer, as the server reported it
+        return peer
     peer_ip = _parse_ip(peer) if peer else None
     if peer_ip is None or not _inside(peer_ip, trusted):
         return str(peer_ip) if peer_ip is not None else peer

@@ -34,6 +34,11 @@ class FlagStore:
         while len(self._local) > self._size:
             self._local.popitem(last=False)
 
+    @property
+    def maybe_any(self) -> bool:
+        """False when no client can be flagged (nothing in memory), so the lookup can be skipped."""
+        return self._storage is not None or bool(self._local)
+
     async def is_flagged(self, client: str) -> bool:
         """Return whether ``client`` is flagged; raises the storage's errors when it is down."""
         if self._storage is not None:

@@ -28,11 +28,13 @@ class RateLimitStage:
         client = client_key(ctx.client)
         upload = ctx.upload_route is not None
         try:
-            flagged = UNVERIFIED_BOT in ctx.state or await limiter.flags.is_flagged(client)
+            flags = limiter.flags
+            flagged = UNVERIFIED_BOT in ctx.state or (flags.maybe_any and await flags.is_flagged(client))
             limits = limiter.limits_for(upload, flagged)
             if not limits:
                 return None
-            declared = _content_length(ctx)
+            counts_bytes = limiter.counts_bytes[limits]
+            declared = _content_length(ctx) if counts_bytes else 0
             outcomes = [
                 await limiter.charge(limit, self._key(limit, ctx, client), declared if limit.bytes else 1) for limit in limits
             ]
@@ -40,16 +42,15 @@ class RateLimitStage:
             limiter.health.failed(error, limiter.settings.fail)
             return self._unavailable()
         limiter.health.succeeded()
-        ctx.add_header("ratelimit-policy", join(limit.policy_header for limit in limits))
-        ctx.add_header("ratelimit", join(state_item(o.limit.name, o.remaining, o.reset_in) for o in outcomes))
-        refused = [outcome for outcome in outcomes if not outcome.allowed]
-        if refused:
-            refusal = self._refusal(refused, client)
+        ctx.response_headers.append((b"ratelimit-policy", limiter.policy_headers[limits]))
+        state = join(state_item(o.limit.name, o.remaining, o.reset_in) for o in outcomes)
+        ctx.response_headers.append((b"ratelimit", state.encode("latin-1")))
+        if not all(outcome.allowed for outcome in outcomes):
+            refusal = self._refusal([outcome for outcome in outcomes if not outcome.allowed], client)
             if refusal is not None:
                 return refusal
-        byte_limits = [limit for limit in limits if limit.bytes]
-        if byte_limits and upload:
-            ctx.receive = self._counting_receive(ctx, byte_limits, client, declared)
+        if counts_bytes and upload:
+            ctx.receive = self._counting_receive(ctx, [limit for limit in limits if limit.bytes], client, declared)
         return None
 
     def _key(self, limit: Limit, ctx: RequestContext, client: str) -> str:

@@ -1,0 +1,211 @@
+"""Per-request cost of UGCGuard on a plain GET, next to a bare app and slowapi, in one run.
+
+In-process ASGI calls (no server): (a) a bare Starlette app, (b) slowapi's pure-ASGI middleware
+with one limit, (c) the bare app behind UGCGuard with agent classification and one limit — the
+full pipeline, and only this issue's two stages. Then agent classification alone, and over a real
+socket (uvicorn + wrk on loopback) the guarded/bare requests-per-second ratio.
+
+Run: python benchmarks/bench_requests.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import PlainTextResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from benchmarks._report import write_section  # noqa: E402
+from tests.conftest import write_policy  # noqa: E402
+
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+LIMIT = "1000000/minute"
+POLICY = {
+    "campaign": {"hosts": ["testserver", "127.0.0.1"]},
+    "rate_limits": {"strategy": "fixed-window", "rules": [{"name": "pages", "limit": LIMIT}]},
+}
+
+
+async def _home(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("hello")
+
+
+def bare_app() -> Starlette:
+    return Starlette(routes=[Route("/", _home)])
+
+
+def slowapi_app() -> Any:
+    from slowapi import Limiter
+    from slowapi.middleware import SlowAPIASGIMiddleware
+    from slowapi.util import get_remote_address
+
+    app = bare_app()
+    app.state.limiter = Limiter(key_func=get_remote_address, default_limits=[LIMIT])
+    app.add_middleware(SlowAPIASGIMiddleware)  # slowapi reads scope["app"], which Starlette sets
+    return app
+
+
+def guarded_app(folder: Path, *, only_this_issue: bool = False) -> Any:
+    from ugc_guard.middleware import UGCGuard
+    from ugc_guard.ratelimit import RateLimitStage
+    from ugc_guard.scraping import ScrapingStage
+
+    guard = UGCGuard(bare_app(), policy=str(write_policy(folder, POLICY)))
+    if only_this_issue:
+        for site in guard.sites:
+            site.stages = [stage for stage in site.stages if isinstance(stage, ScrapingStage | RateLimitStage)]
+    return guard
+
+
+def _scope() -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"user-agent", BROWSER.encode()), (b"accept", b"text/html")],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+
+
+async def _per_call(app: Any, calls: int, rounds: int) -> float:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(calls):
+            await app(_scope(), receive, send)
+        best = min(best, (time.perf_counter() - started) / calls)
+    if set(statuses) != {200}:
+        raise SystemExit(f"benchmark app answered {sorted(set(statuses))}, not only 200")
+    return best * 1e6
+
+
+def classification_cost(calls: int) -> tuple[float, float]:
+    from ugc_guard.scraping.agents import SCRAPING_TOOLS, SEARCH_BOTS, AgentMatcher, ai_agent_tokens
+
+    matcher = AgentMatcher(ai_crawlers=ai_agent_tokens(), scraping_tools=SCRAPING_TOOLS, search_bots=SEARCH_BOTS)
+    started = time.perf_counter()
+    for _ in range(calls):
+        matcher.classify(BROWSER)
+    cached = (time.perf_counter() - started) / calls * 1e6
+    agents = [f"{BROWSER} build/{number}" for number in range(calls // 10)]
+    started = time.perf_counter()
+    for agent in agents:
+        matcher.classify(agent)
+    uncached = (time.perf_counter() - started) / len(agents) * 1e6
+    return cached, uncached
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(kind: str, port: int, folder: str) -> None:
+    import uvicorn
+
+    app = bare_app() if kind == "bare" else guarded_app(Path(folder))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _wrk(kind: str, seconds: int, folder: Path) -> float:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--folder", str(folder)])
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        output = subprocess.run(
+            ["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"User-Agent: {BROWSER}", f"http://127.0.0.1:{port}/"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        if "Non-2xx" in output:
+            raise SystemExit(f"{kind}: wrk saw non-2xx answers:\n{output}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer calls and shorter wrk runs")
+    parser.add_argument("--serve", choices=["bare", "guarded"])
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--folder")
+    args = parser.parse_args()
+    if args.serve:
+        _serve(args.serve, args.port, args.folder)
+        return
+    calls, rounds, seconds = (5_000, 3, 3) if args.quick else (20_000, 5, 8)
+    folder = Path(tempfile.mkdtemp(prefix="ugc-bench-"))
+    apps: dict[str, Callable[[], Any]] = {
+        "bare": bare_app,
+        "slowapi": slowapi_app,
+        "ugc_guard (full pipeline)": lambda: guarded_app(folder / "full"),
+        "ugc_guard (scraping + rate-limit stages only)": lambda: guarded_app(folder / "mine", only_this_issue=True),
+    }
+    timings = {name: asyncio.run(_per_call(build(), calls, rounds)) for name, build in apps.items()}
+    bare = timings["bare"]
+    rows = [
+        "| app | µs per request | added over bare | target / peer |", "|---|---:|---:|---|",
+        f"| bare Starlette | {bare:.1f} | – | – |",
+        f"| slowapi SlowAPIASGIMiddleware, one limit | {timings['slowapi']:.1f} | {timings['slowapi'] - bare:.1f} | peer (~26 µs expected) |",
+    ]
+    for name in list(apps)[2:]:
+        added = timings[name] - bare
+        rows.append(f"| {name}, one limit | {timings[name]:.1f} | {added:.1f} | ≤ 10 µs: {'met' if added <= 10 else 'NOT met'} |")
+    cached, uncached = classification_cost(calls * 10)
+    rows += [
+        "", "| agent classification (full list) | µs per request | target |", "|---|---:|---|",
+        f"| repeated agent string (LRU cache hit) | {cached:.2f} | ≤ 3 µs: {'met' if cached <= 3 else 'NOT met'} |",
+        f"| every string new (no cache) | {uncached:.2f} | ≤ 3 µs: {'met' if uncached <= 3 else 'NOT met'} |",
+    ]
+    if shutil.which("wrk"):
+        bare_rps = _wrk("bare", seconds, folder / "srv")
+        guarded_rps = _wrk("guarded", seconds, folder / "srv")
+        ratio = guarded_rps / bare_rps
+        rows += [
+            "", f"Over a socket (uvicorn, 1 worker, wrk -t2 -c32 -d{seconds}s, loopback):", "",
+            "| app | requests/s |", "|---|---:|", f"| bare | {bare_rps:.0f} |", f"| ugc_guard (full pipeline) | {guarded_rps:.0f} |",
+            f"| ratio guarded/bare | {ratio:.2f} (target ≥ 0.85: {'met' if ratio >= 0.85 else 'NOT met'}) |",
+        ]
+    else:
+        rows += ["", "wrk not installed: socket figures skipped."]
+    body = "\n".join(rows)
+    print(body)
+    write_section("requests", "Requests: ugc_guard vs bare Starlette and slowapi", body,
+                  "python benchmarks/bench_requests.py" + (" --quick" if args.quick else ""))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("UGC_GUARD_SECRET", "benchmark-secret-" + "x" * 32)
+    main()
