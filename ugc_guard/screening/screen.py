@@ -5,6 +5,8 @@ Everything here blocks (libmagic, Pillow, reading the spool) and runs in a worke
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +20,10 @@ from .spool import RangeReader, TempFiles
 from .svg import check_svg
 
 __all__ = ["Findings", "screen_file"]
+
+# Decoding is CPU-bound: more decoders than cores only adds GIL and scheduler contention, which the
+# event loop (serving everything else) feels as latency. Waiting threads hold neither.
+_CPU_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,11 @@ def screen_file(
     temp: TempFiles,
 ) -> Findings:
     """Return what the file is; raise :class:`Refusal` (415, 422) when it must not pass."""
+    with _CPU_SLOTS:
+        return _screen(reader, declared, filename, allowed, uploads, temp)
+
+
+def _screen(reader: RangeReader, declared: str, filename: str, allowed: Iterable[str], uploads: Uploads, temp: TempFiles) -> Findings:
     if reader.length == 0:
         raise Refusal("content-rejected", "the file is empty")
     detected = detect(reader.pread(HEAD_BYTES, 0))

@@ -79,16 +79,26 @@ class BodySpool:
         self._hashes.append((hasher, data))
 
     async def flush(self) -> None:
-        """Write queued bytes and feed queued hashes in a worker thread."""
+        """Write queued bytes and feed queued hashes, in two worker threads side by side.
+
+        Each flush completes before the next starts, so writes and hash updates keep their order.
+        """
         if not self._writes and not self._hashes:
             return
         writes, hashes = self._writes, self._hashes
         self._writes, self._hashes, self.pending = [], [], 0
-        await anyio.to_thread.run_sync(self._apply, writes, hashes)
+        if hashes and sum(len(data) for data in writes) >= BATCH_BYTES // 2:
+            async with anyio.create_task_group() as group:
+                group.start_soon(anyio.to_thread.run_sync, _feed, hashes)
+                group.start_soon(anyio.to_thread.run_sync, self._store, writes)
+        else:
+            await anyio.to_thread.run_sync(self._apply, writes, hashes)
 
     def _apply(self, writes: list[bytes | memoryview], hashes: list[tuple[Any, bytes | memoryview]]) -> None:
-        for hasher, data in hashes:
-            hasher.update(data)
+        _feed(hashes)
+        self._store(writes)
+
+    def _store(self, writes: list[bytes | memoryview]) -> None:
         if self._fd is None and self.size <= self.memory_limit:
             for data in writes:
                 self._memory += data
@@ -118,6 +128,11 @@ class BodySpool:
     def reader(self, offset: int = 0, length: int | None = None) -> RangeReader:
         """Return a read-only file object over ``length`` bytes from ``offset``."""
         return RangeReader(self, offset, self.size - offset if length is None else length)
+
+
+def _feed(hashes: list[tuple[Any, bytes | memoryview]]) -> None:
+    for hasher, data in hashes:
+        hasher.update(data)
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
