@@ -83,6 +83,15 @@ def _scope() -> dict[str, Any]:
     }
 
 
+async def _interleaved(apps: dict[str, Any], calls: int, rounds: int) -> dict[str, float]:
+    """Best µs per call of each app, taking turns round by round so machine noise hits all alike."""
+    best = {name: float("inf") for name in apps}
+    for _ in range(rounds):
+        for name, app in apps.items():
+            best[name] = min(best[name], await _per_call(app, calls, 1))
+    return best
+
+
 async def _per_call(app: Any, calls: int, rounds: int) -> float:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -165,7 +174,7 @@ def main() -> None:
     if args.serve:
         _serve(args.serve, args.port, args.folder)
         return
-    calls, rounds, seconds = (5_000, 3, 3) if args.quick else (20_000, 5, 8)
+    calls, rounds, seconds = (5_000, 3, 3) if args.quick else (10_000, 10, 8)
     folder = Path(tempfile.mkdtemp(prefix="ugc-bench-"))
     apps: dict[str, Callable[[], Any]] = {
         "bare": bare_app,
@@ -173,7 +182,7 @@ def main() -> None:
         "ugc_guard (full pipeline)": lambda: guarded_app(folder / "full"),
         "ugc_guard (scraping + rate-limit stages only)": lambda: guarded_app(folder / "mine", only_this_issue=True),
     }
-    timings = {name: asyncio.run(_per_call(build(), calls, rounds)) for name, build in apps.items()}
+    timings = asyncio.run(_interleaved({name: build() for name, build in apps.items()}, calls, rounds))
     bare = timings["bare"]
     rows = [
         "| app | µs per request | added over bare | target / peer |", "|---|---:|---:|---|",
@@ -190,11 +199,14 @@ def main() -> None:
         f"| every string new (no cache) | {uncached:.2f} | ≤ 3 µs: {'met' if uncached <= 3 else 'NOT met'} |",
     ]
     if shutil.which("wrk"):
-        bare_rps = _wrk("bare", seconds, folder / "srv")
-        guarded_rps = _wrk("guarded", seconds, folder / "srv")
+        # alternate and keep each one's best run: the machine may be shared with other work
+        bare_rps = guarded_rps = 0.0
+        for _ in range(2):
+            bare_rps = max(bare_rps, _wrk("bare", seconds, folder / "srv"))
+            guarded_rps = max(guarded_rps, _wrk("guarded", seconds, folder / "srv"))
         ratio = guarded_rps / bare_rps
         rows += [
-            "", f"Over a socket (uvicorn, 1 worker, wrk -t2 -c32 -d{seconds}s, loopback):", "",
+            "", f"Over a socket (uvicorn, 1 worker, wrk -t2 -c32 -d{seconds}s, loopback, best of 2 alternating runs):", "",
             "| app | requests/s |", "|---|---:|", f"| bare | {bare_rps:.0f} |", f"| ugc_guard (full pipeline) | {guarded_rps:.0f} |",
             f"| ratio guarded/bare | {ratio:.2f} (target ≥ 0.85: {'met' if ratio >= 0.85 else 'NOT met'}) |",
         ]
