@@ -8,6 +8,7 @@ its hash from the stored row and compares every field, so an edited receipt or r
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,9 @@ class Receipt:
     related: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the receipt as a JSON-ready dict."""
+        """Return the receipt as a JSON-ready dict (a copy: changing it leaves the receipt as it was)."""
         main = {key: getattr(self, key) for key in _ENTRY_KEYS}
-        return {"format": FORMAT, **main, "related": list(self.related)}
+        return copy.deepcopy({"format": FORMAT, **main, "related": list(self.related)})
 
     def to_json(self) -> str:
         """Return the receipt as indented JSON text."""
