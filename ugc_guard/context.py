@@ -39,7 +39,6 @@ class RequestContext:
     method: str
     path: str
     """The normalised path relative to ``root_path``, for matching (lowercase)."""
-    headers: Headers
     client: str | None
     upload_route: UploadRoute | None
     """The upload route when the path is one and the method can carry a body."""
@@ -49,27 +48,40 @@ class RequestContext:
     after_response: list[AfterResponse] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     """Stage-to-stage notes: ``agent`` classification, ``submission``…"""
+    _headers: Headers | None = None
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive, site: Site) -> RequestContext:
-        headers = Headers(scope=scope)
-        method = scope["method"].upper()
-        path = normalise_path(relative_path(scope["path"], scope.get("root_path", "")))
+        method = scope["method"]
+        root_path = scope.get("root_path")
+        path = normalise_path(relative_path(scope["path"], root_path) if root_path else scope["path"])
         peer = scope.get("client")
-        client = client_address(
-            peer[0] if peer else None,
-            site.policy.rate_limits.trusted_proxies,
-            headers.get("forwarded"),
-            headers.get("x-forwarded-for"),
-        )
-        route = site.routes.match(path)
-        if route is not None and method in SAFE_METHODS:
-            route = None
-        return cls(scope, receive, site, method, path, headers, client, route)
+        trusted = site.policy.rate_limits.trusted_proxies
+        if trusted:
+            headers = Headers(scope=scope)
+            client = client_address(peer[0] if peer else None, trusted, headers.get("forwarded"), headers.get("x-forwarded-for"))
+        else:  # no proxy is believed: the socket peer is the client
+            client = peer[0] if peer else None
+        route = site.routes.match(path) if method not in SAFE_METHODS else None
+        return cls(scope, receive, site, method, path, client, route)
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers (built on first use; most requests never need all of them)."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    def header(self, name: bytes) -> str | None:
+        """Return the first value of one header (``name`` in lowercase bytes), without building all headers."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return value.decode("latin-1")  # type: ignore[no-any-return]
+        return None
 
     @property
     def user_agent(self) -> str:
-        return self.headers.get("user-agent", "")
+        return self.header(b"user-agent") or ""
 
     def add_header(self, name: str, value: str) -> None:
         """Add a header to whatever response this request gets (app's, page or refusal)."""

@@ -80,6 +80,9 @@ class UGCGuard:
         await self._call_app(ctx, send)
 
     async def _call_app(self, ctx: RequestContext, send: Send) -> None:
+        if not ctx.after_response:
+            await self.app(ctx.scope, ctx.receive, ctx.wrap_send(send) if ctx.response_headers else send)
+            return
         status: list[int] = []
         try:
             await self.app(ctx.scope, ctx.receive, ctx.wrap_send(send, status.append))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from .policy.uploads import UploadRoute
@@ -28,6 +29,7 @@ def relative_path(path: str, root_path: str) -> str:
     return path
 
 
+@lru_cache(maxsize=4096)
 def normalise_path(path: str) -> str:
     """Return the canonical, lowercase form of a request path, for matching only."""
     for _ in range(3):  # undo double and triple encoding of %2e, %2f, %5c
@@ -59,13 +61,19 @@ class RouteTable:
 
     def __init__(self, routes: Iterable[UploadRoute]) -> None:
         self._routes = [_CompiledRoute(_compile(route.path), route) for route in routes]
+        self._cache: dict[str, UploadRoute | None] = {}
 
     def match(self, normalised: str) -> UploadRoute | None:
         """Return the first upload route whose path matches, or None."""
-        for compiled in self._routes:
-            if compiled.pattern.match(normalised):
-                return compiled.route
-        return None
+        try:
+            return self._cache[normalised]
+        except KeyError:
+            pass
+        found = next((compiled.route for compiled in self._routes if compiled.pattern.match(normalised)), None)
+        if len(self._cache) >= 4096:  # paths are client-chosen: keep the cache bounded
+            self._cache.clear()
+        self._cache[normalised] = found
+        return found
 
     def __iter__(self) -> Iterable[UploadRoute]:  # type: ignore[override]
         return iter(compiled.route for compiled in self._routes)

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from .context import Stage
@@ -76,7 +75,11 @@ class Site:
 
 def host_of(scope: Scope) -> str:
     """Return the request's host name, lowercase, without port or trailing dot."""
-    host = Headers(scope=scope).get("host", "")
+    host = ""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
     if not host and scope.get("server"):
         host = str(scope["server"][0])
     host = host.strip().lower()
@@ -98,10 +101,24 @@ class SiteRouter:
                 else:
                     self._exact[host] = site
         self._fallback = fallback
+        self._by_raw_host: dict[bytes, Site | None] = {}
 
     def select(self, scope: Scope) -> Site | None:
         """Return the site serving this request's host, the fallback site, or None."""
-        host = host_of(scope)
+        raw = next((value for name, value in scope["headers"] if name == b"host"), None)
+        if raw is not None:
+            try:
+                return self._by_raw_host[raw]
+            except KeyError:
+                pass
+        site = self._lookup(host_of(scope))
+        if raw is not None:
+            if len(self._by_raw_host) >= 1024:  # Host is client-chosen: keep the cache bounded
+                self._by_raw_host.clear()
+            self._by_raw_host[raw] = site
+        return site
+
+    def _lookup(self, host: str) -> Site | None:
         site = self._exact.get(host)
         if site is not None:
             return site
