@@ -26,7 +26,7 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["PREFIX", "body_json", "entry_hash", "header_json", "utc_text"]
+__all__ = ["PREFIX", "body_json", "entry_hash", "header_json", "header_pieces", "utc_text"]
 
 PREFIX = b"ugc-ledger/1\n"
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -62,6 +62,18 @@ def header_json(
 ) -> str:
     """Return the header line of the canonical encoding (see the module docstring)."""
     return _compact([entry_id, campaign, position, previous_hash, kind, subject, recorded_at, ref, content_sha256, terms_version, status])
+
+
+def header_pieces(
+    entry_id: int, campaign: str, kind: str, subject: str | None, recorded_at: str, ref: int | None,
+    content_sha256: str | None, terms_version: str | None, status: str | None,
+) -> tuple[str, str]:
+    """Return the header's text before and after ``,position,"previous_hash"``, for a writer that
+    learns those two only under the chain lock: ``prefix + f',{position},"{previous}"' + suffix``
+    equals :func:`header_json`."""
+    prefix = f"[{entry_id}," + _compact(campaign)
+    suffix = "," + _compact([kind, subject, recorded_at, ref, content_sha256, terms_version, status])[1:]
+    return prefix, suffix
 
 
 def entry_hash(header: str, body: str) -> str:

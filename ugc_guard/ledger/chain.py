@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from .canonical import body_json, entry_hash, header_json, utc_text
+from .canonical import body_json, entry_hash, header_json, header_pieces, utc_text
 from .crypto import Sealer, seal_context
 from .engine import WRITE, first_line, translate_errors
-from .errors import LedgerUnavailable, SubjectErased
+from .errors import LedgerError, LedgerUnavailable, SubjectErased
 from .rawsql import Raw
 
 __all__ = ["Draft", "Stored", "append", "subject_key"]
@@ -90,6 +90,8 @@ def append(
     for attempt in range(MAX_ATTEMPTS):
         try:
             with translate_errors(url), engine.connect().execution_options(**WRITE) as connection, connection.begin():
+                if guard is None and connection.dialect.name == "postgresql":
+                    return _append_postgres(connection, sealer, campaign, drafts, after, durable)
                 stored = _append_once(connection, sealer, campaign, drafts, guard, durable)
                 if after is not None:
                     after(connection, stored)
@@ -119,7 +121,7 @@ def _append_once(
     raw = Raw(connection)
     if raw.postgres and not durable:
         raw.execute("SET LOCAL synchronous_commit TO OFF")
-    keys = {d.subject: subject_key(connection, sealer, campaign, d.subject) for d in drafts if d.personal and d.subject}
+    keys = _keys(connection, sealer, campaign, drafts)
     position, previous, ids = _lock_head(raw, campaign, len(drafts))
     if guard is not None:
         guard(connection)
@@ -127,18 +129,10 @@ def _append_once(
     moment, bound_now = utc_text(now), raw.time(now)
     rows: list[tuple[Any, ...]] = []
     stored: list[Stored] = []
-    for index, draft in enumerate(drafts):
-        entry_id, position = ids[index], position + 1
-        ref = ids[-draft.ref - 1] if draft.ref is not None and draft.ref < 0 else draft.ref
-        payload = dict(draft.payload)
-        if draft.personal and draft.subject:
-            context = seal_context(campaign, draft.subject, draft.kind)
-            payload["sealed"] = Sealer.seal(keys[draft.subject], context, draft.personal)
-        body = body_json(payload)
-        header = header_json(
-            entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
-            draft.content_sha256, draft.terms_version, draft.status,
-        )
+    for draft, entry_id, ref, payload, body in _prepare(campaign, drafts, ids, keys):
+        position += 1
+        header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
+                             draft.content_sha256, draft.terms_version, draft.status)
         digest = entry_hash(header, body)
         rows.append((entry_id, campaign, position, draft.kind, draft.subject, bound_now, ref, draft.content_sha256,
                      draft.terms_version, draft.status, body, previous, digest))
@@ -148,6 +142,73 @@ def _append_once(
     raw.insert_entries(rows)
     raw.execute("UPDATE ledger_chain_heads SET position = ?, hash = ?, updated_at = ? WHERE campaign = ?",
                 (position, previous, bound_now, campaign))
+    return stored
+
+
+def _keys(connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft]) -> dict[str, bytes]:
+    # taken before the chain lock, so no writer holds the head while waiting for a key row
+    return {d.subject: subject_key(connection, sealer, campaign, d.subject) for d in drafts if d.personal and d.subject}
+
+
+def _prepare(
+    campaign: str, drafts: Sequence[Draft], ids: list[int], keys: dict[str, bytes]
+) -> list[tuple[Draft, int, int | None, dict[str, Any], str]]:
+    """Return each draft with its id, resolved ref, payload (personal fields sealed) and canonical body."""
+    prepared = []
+    for entry_id, draft in zip(ids, drafts, strict=True):
+        ref = ids[-draft.ref - 1] if draft.ref is not None and draft.ref < 0 else draft.ref
+        payload = dict(draft.payload)
+        if draft.personal and draft.subject:
+            payload["sealed"] = Sealer.seal(keys[draft.subject], seal_context(campaign, draft.subject, draft.kind), draft.personal)
+        prepared.append((draft, entry_id, ref, payload, body_json(payload)))
+    return prepared
+
+
+def _append_postgres(
+    connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft], after: AfterAppend | None, durable: bool
+) -> list[Stored]:
+    """PostgreSQL: everything but position and previous hash is computed before the lock; then one
+    pipelined round trip calls ``ugc_ledger_append`` (lock, hash, insert), the derived-status updates
+    and COMMIT, so no client scheduling delay ever happens while the chain head is locked."""
+    raw = Raw(connection)
+    if not durable:
+        raw.execute("SET LOCAL synchronous_commit TO OFF")
+    rows = raw.execute("SELECT nextval('ledger_entries_id_seq') FROM generate_series(1, ?)", (len(drafts),)).fetchall()
+    entry_ids = sorted(row[0] for row in rows)
+    now = dt.datetime.now(dt.UTC)
+    moment = utc_text(now)
+    prepared = _prepare(campaign, drafts, entry_ids, _keys(connection, sealer, campaign, drafts))
+    columns: list[list[Any]] = [[] for _ in range(10)]
+    for draft, entry_id, ref, _payload, body in prepared:
+        prefix, suffix = header_pieces(entry_id, campaign, draft.kind, draft.subject, moment, ref, draft.content_sha256,
+                                       draft.terms_version, draft.status)
+        values = (entry_id, draft.kind, draft.subject, ref, draft.content_sha256, draft.terms_version, draft.status, body,
+                  prefix, suffix)
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    provisional = [Stored(entry_id, campaign, 0, draft.kind, draft.subject, now, ref, draft.content_sha256,
+                          draft.terms_version, draft.status, payload, "", "")
+                   for draft, entry_id, ref, payload, _body in prepared]
+    driver = connection.connection.driver_connection
+    with raw.wrapped("SELECT ugc_ledger_append(...)"):
+        with driver.pipeline():  # type: ignore[union-attr]
+            raw.cursor.execute(
+                "SELECT entry_position, entry_previous, entry_hash FROM ugc_ledger_append("
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", (campaign, *columns, now),
+            )
+            results = raw.cursor
+            if after is not None:
+                after(connection, provisional)
+            driver.commit()  # type: ignore[union-attr]
+        rows = results.fetchall()
+    stored = []
+    for (draft, entry_id, ref, payload, body), (position, previous, digest) in zip(prepared, rows, strict=True):
+        header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
+                             draft.content_sha256, draft.terms_version, draft.status)
+        if entry_hash(header, body) != digest:
+            raise LedgerError(f"entry {entry_id}: the database hashed it differently from the canonical encoding")
+        stored.append(Stored(entry_id, campaign, position, draft.kind, draft.subject, now, ref, draft.content_sha256,
+                             draft.terms_version, draft.status, payload, previous, digest))
     return stored
 
 

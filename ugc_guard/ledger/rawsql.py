@@ -8,9 +8,12 @@ placeholder style and how times are bound (SQLite stores SQLAlchemy's naive-UTC 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 __all__ = ["Raw"]
@@ -24,14 +27,24 @@ class Raw:
 
     def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
+        self.dbapi: Any = connection.dialect.loaded_dbapi
         self.cursor: Any = connection.connection.cursor()
 
     def sql(self, statement: str) -> str:
         return _pyformat(statement) if self.postgres else statement
 
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
-        self.cursor.execute(self.sql(statement), params)
+        """Execute on the cursor; a driver error becomes SQLAlchemy's matching exception (IntegrityError…)."""
+        with self.wrapped(statement):
+            self.cursor.execute(self.sql(statement), params)
         return self.cursor
+
+    @contextmanager
+    def wrapped(self, statement: str) -> Iterator[None]:
+        try:
+            yield
+        except self.dbapi.Error as error:
+            raise exc.DBAPIError.instance(statement, None, error, self.dbapi.Error) from error
 
     def time(self, moment: dt.datetime) -> Any:
         if self.postgres:
