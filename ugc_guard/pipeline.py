@@ -12,6 +12,7 @@ from .context import Stage
 from .gate import gate_stages
 from .ratelimit import Limiter, RateLimitStage
 from .scraping import ScrapingStage
+from .screening import ScreeningStage
 from .sites import Site
 
 __all__ = ["build_stages"]
@@ -28,4 +29,5 @@ def build_stages(site: Site) -> list[Stage]:
     stages.append(RateLimitStage(limiter))
     stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
     stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
+    stages.append(ScreeningStage(policy))  # last: receive, screen, record, then replay the body to the app
     return stages
