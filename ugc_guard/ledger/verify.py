@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from .canonical import PREFIX, header_json, utc_text
 from .models import ChainHead, Entry
+from .rawsql import Raw
 from .receipts import Receipt, ReceiptCheck, summarise
 from .views import ENTRY_COLUMNS
 
@@ -57,30 +58,42 @@ def row_hash(row: Any) -> str:
     return hashlib.sha256(PREFIX + header.encode() + b"\n" + row.body.encode()).hexdigest()
 
 
+_TIME_SQL = {
+    "postgresql": "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    "sqlite": "substr(recorded_at, 1, 10) || 'T' || substr(recorded_at, 12) || 'Z'",
+}
+
+
 def verify_chains(connection: Connection, campaign: str | None = None,
                   progress: Callable[[int], None] | None = None) -> Verification:
     """Recompute every chain (or one campaign's), in position order, in constant memory.
 
     Returns a :class:`Verification` naming, per campaign, the first entry whose position, previous
     hash or own hash does not match, and a chain head that disagrees with the last entry (entries
-    removed from the end).
+    removed from the end). Rows are read straight from the driver (times as canonical UTC text made
+    by the database), so the loop does one JSON encode and one SHA-256 per entry.
     """
     result = Verification()
-    statement = select(*ENTRY_COLUMNS).order_by(Entry.campaign, Entry.position)
-    if campaign is not None:
-        statement = statement.where(Entry.campaign == campaign)
     heads = {row.campaign: (row.position, row.hash) for row in connection.execute(select(ChainHead))}
+    statement = (
+        f"SELECT id, campaign, position, previous_hash, kind, subject, {_TIME_SQL[connection.dialect.name]}, ref, "
+        "content_sha256, terms_version, status, body, hash FROM ledger_entries"
+        + (" WHERE campaign = ?" if campaign is not None else "") + " ORDER BY campaign, position"
+    )
+    raw = Raw(connection)
+    cursor = connection.connection.driver_connection.cursor(name="ugc_ledger_verify") if raw.postgres else raw.cursor  # type: ignore[union-attr]
+    with raw.wrapped(statement):
+        cursor.execute(raw.sql(statement), (campaign,) if campaign is not None else ())
     current: str | None = None
     seen: set[str] = set()
     expected_position, expected_previous, broken = 0, "", False
-    sha256, encode_header = hashlib.sha256, _header_encoder()
-    stream = connection.execution_options(stream_results=True, yield_per=_BATCH).execute(statement)
-    for rows in stream.partitions():
+    sha256, encode, prefix = hashlib.sha256, json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode, PREFIX.decode()
+    while rows := cursor.fetchmany(_BATCH):
         for row in rows:
-            if row.campaign != current:
+            if row[1] != current:
                 if current is not None:
                     _check_head(result, current, heads, expected_position, expected_previous, broken)
-                current, expected_position, expected_previous, broken = row.campaign, 0, "", False
+                current, expected_position, expected_previous, broken = row[1], 0, "", False
                 seen.add(current)
                 result.campaigns += 1
             result.entries += 1
@@ -88,18 +101,19 @@ def verify_chains(connection: Connection, campaign: str | None = None,
                 continue
             expected_position += 1
             reason = None
-            if row.position != expected_position:
+            if row[2] != expected_position:
                 reason = f"expected position {expected_position} (an entry is missing or was moved)"
-            elif row.previous_hash != expected_previous:
+            elif row[3] != expected_previous:
                 reason = "its previous-hash does not match the entry before it (an entry was removed or replaced)"
-            elif sha256(PREFIX + encode_header(row) + b"\n" + row.body.encode()).hexdigest() != row.hash:
+            elif sha256(f"{prefix}{encode(row[:11])}\n{row[11]}".encode()).hexdigest() != row[12]:
                 reason = "its hash does not match its content (the row was changed)"
             if reason is not None:
-                result.findings.append(Finding(row.campaign, row.id, row.position, reason))
+                result.findings.append(Finding(row[1], row[0], row[2], reason))
                 broken = True
-            expected_previous = row.hash
+            expected_previous = row[12]
         if progress is not None:
             progress(len(rows))
+    cursor.close()
     if current is not None:
         _check_head(result, current, heads, expected_position, expected_previous, broken)
     for name in sorted(seen.symmetric_difference(heads) if campaign is None else {campaign} - seen):
@@ -120,18 +134,6 @@ def _check_head(result: Verification, campaign: str, heads: dict[str, tuple[int,
             campaign, None, head[0], f"the chain head says position {head[0]} but the last entry is at {position} "
             "(entries were removed from the end, or the head was changed)",
         ))
-
-
-def _header_encoder() -> Callable[[Any], bytes]:
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-    def header(row: Any) -> bytes:
-        return encode([
-            row.id, row.campaign, row.position, row.previous_hash, row.kind, row.subject, utc_text(row.recorded_at),
-            row.ref, row.content_sha256, row.terms_version, row.status,
-        ]).encode()
-
-    return header
 
 
 def check_receipt(connection: Connection, receipt: Receipt) -> ReceiptCheck:
