@@ -93,6 +93,16 @@ def test_guardian_flow_with_two_guardians_and_a_spent_token(ledger: Ledger) -> N
         ledger.record_guardian_withdrawal(CAMPAIGN, acceptance.entry_id)
 
 
+def test_a_later_age_result_becomes_the_current_band(ledger: Ledger) -> None:
+    accept(ledger, "late-check", age=None)
+    assert ledger.subject_status(CAMPAIGN, "late-check").age_band is None
+    receipt = ledger.record_age_result(CAMPAIGN, "late-check", AgeResult("18+", "external", "eu-age-verification"))
+    assert receipt.summary == {"band": "18+", "method": "external", "assurance": "eu-age-verification",
+                               "reconfirm_at_majority": False}
+    status = ledger.subject_status(CAMPAIGN, "late-check")
+    assert (status.age_band, status.age_assurance, status.terms_version) == ("18+", "eu-age-verification", "2")
+
+
 def test_minors_due_for_reconfirmation(ledger: Ledger) -> None:
     accept(ledger, "early", age=AgeResult("16-17", "birth_date", "self-declared", reconfirm_due=dt.date(2026, 5, 1)))
     accept(ledger, "late", age=AgeResult("16-17", "birth_date", "self-declared", reconfirm_due=dt.date(2027, 5, 1)))

@@ -50,6 +50,9 @@ class AsyncLedger:
                                collection_method=collection_method, policy_digest=policy_digest, capacity=capacity,
                                licence=licence, guardian_entries=guardian_entries, client=client)
 
+    async def record_age_result(self, campaign: str, subject: str, age: AgeResult) -> Receipt:
+        return await self._run(self.sync.record_age_result, campaign, subject, age)
+
     async def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
                                       expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
                                       language: str | None = None, client: ClientInfo | None = None) -> int:

@@ -20,7 +20,7 @@ from .models import Entry
 from .receipts import Receipt, receipt_for
 from .status import guardian_changed, upsert_subject
 
-__all__ = ["GuardianRequest", "GuardianRequestUsed", "find_guardian_request", "record_acceptance",
+__all__ = ["GuardianRequest", "GuardianRequestUsed", "find_guardian_request", "record_acceptance", "record_age_result",
            "record_guardian_confirmation", "record_guardian_request", "record_guardian_withdrawal"]
 
 
@@ -80,6 +80,22 @@ def record_acceptance(
 
     stored = core.append(campaign, drafts, after)
     return receipt_for(stored, main=len(stored) - 1)
+
+
+def record_age_result(core: LedgerCore, campaign: str, subject: str, age: AgeResult) -> Receipt:
+    """Append an age result on its own (e.g. the app's own verification, after the acceptance) and
+    make it the subject's current age band; return its receipt."""
+    draft = Draft("age_result", subject, {
+        "band": age.band, "method": age.method, "assurance": age.assurance,
+        "reconfirm_at_majority": age.reconfirm_at_majority,
+        "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
+    })
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        upsert_subject(connection, campaign, subject, stored[0].recorded_at, age_band=age.band, age_assurance=age.assurance,
+                       reconfirm=age.reconfirm_at_majority, reconfirm_due=age.reconfirm_due)
+
+    return receipt_for(core.append(campaign, [draft], after))
 
 
 def record_guardian_request(

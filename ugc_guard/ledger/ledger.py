@@ -99,6 +99,10 @@ class Ledger:
                                       policy_digest=policy_digest, capacity=capacity, licence=licence,
                                       guardian_entries=guardian_entries, client=client)
 
+    def record_age_result(self, campaign: str, subject: str, age: AgeResult) -> Receipt:
+        """Record an age result on its own (e.g. from the app's verification); it becomes the current band."""
+        return gate.record_age_result(self._core, campaign, subject, age)
+
     def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
                                 expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
                                 language: str | None = None, client: ClientInfo | None = None) -> int:
