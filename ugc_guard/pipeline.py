@@ -11,6 +11,7 @@ from __future__ import annotations
 from .context import Stage
 from .gate import gate_stages
 from .ratelimit import Limiter, RateLimitStage
+from .recording import SubmissionRecorder
 from .scraping import ScrapingStage
 from .screening import ScreeningStage
 from .sites import Site
@@ -29,5 +30,7 @@ def build_stages(site: Site) -> list[Stage]:
     stages.append(RateLimitStage(limiter))
     stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
     stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
-    stages.append(ScreeningStage(policy))  # last: receive, screen, record, then replay the body to the app
+    recorder = SubmissionRecorder(site, upload_gate.gate)
+    # last: receive, screen, record the submission and its grants, then replay the body to the app
+    stages.append(ScreeningStage(policy, record=recorder.record, mark_not_stored=recorder.mark_not_stored))
     return stages

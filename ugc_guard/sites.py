@@ -6,12 +6,16 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
 from .context import Stage
 from .policy import Policy, PolicyError
 from .routing import RouteTable
+
+if TYPE_CHECKING:
+    from .ledger import AsyncLedger
 
 __all__ = ["Site", "SiteRouter", "host_of"]
 
@@ -29,6 +33,16 @@ class Site:
     development: bool
     routes: RouteTable
     stages: list[Stage] = field(default_factory=list)
+    _ledger: AsyncLedger | None = None
+
+    @property
+    def ledger(self) -> AsyncLedger:
+        """The site's ledger, shared by every stage; created on first use (no connection before that)."""
+        if self._ledger is None:
+            from .ledger import AsyncLedger, Ledger
+
+            self._ledger = AsyncLedger(Ledger.from_policy(self.policy, url=self.ledger_url, secret=self.secret))
+        return self._ledger
 
     @property
     def campaign(self) -> str:

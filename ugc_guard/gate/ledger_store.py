@@ -17,7 +17,6 @@ from ..ledger import (
     AsyncLedger,
     ClientInfo,
     GuardianRequestUsed,
-    Ledger,
     LedgerError,
     LicenceShown,
     SchemaOutdated,
@@ -79,7 +78,7 @@ class LedgerGateStore:
     @classmethod
     def for_site(cls, site: Site) -> LedgerGateStore:
         """Return a store on the site's ledger URL, secret, connect timeout and privacy modes."""
-        return cls(AsyncLedger(Ledger.from_policy(site.policy, url=site.ledger_url, secret=site.secret)), site.campaign)
+        return cls(site.ledger, site.campaign)
 
     async def status(self, subject: str) -> SubjectStatus:
         async with _unavailable_as_store_error():
