@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import hashlib
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -159,6 +160,7 @@ def main() -> None:
     size = 100_000 if args.quick else 1_000_000
     solo, each = (500, 100) if args.quick else (3000, 500)
     lines: list[tuple[str, str, str]] = []
+    load_at_start = os.getloadavg()[0]
 
     def report(name: str, value: str, target: str) -> None:
         print(f"{name:<58} {value:>14}   target {target}", flush=True)
@@ -193,28 +195,36 @@ def main() -> None:
         finally:
             drop_pg(pg_url)
     table = "| Measure | Result | Target |\n|---|---:|---|\n" + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in lines)
-    notes = NOTES.format(size=f"{size:,}")
+    load = os.getloadavg()[0]
+    notes = NOTES.format(size=f"{size:,}", load=f"{load_at_start:.1f} at the start, {load:.1f} at the end")
     command = "python benchmarks/bench_ledger.py" + (" --quick" if args.quick else "")
     write_section("ledger", "Acceptance ledger", table + "\n\n" + notes, command)
 
 
-NOTES = """Appends are realistic: each is a terms acceptance with its client evidence sealed under the
-subject's key and the subject-status row updated in the same transaction. Lookups run through the
-public `Ledger` API on a {size}-entry chain bulk-loaded for the run (half acceptances, half
-submissions; 10 entries per subject), including decoding the entries.
+NOTES = """Each append is a realistic terms acceptance. Its client evidence is sealed under the subject's
+key, and the subject-status row is updated in the same transaction. Lookups go through the public
+`Ledger` API, including decoding the entries, on a {size}-entry chain bulk-loaded for the run
+(half acceptances, half submissions, 10 entries per subject). The machine is shared with other
+work: the 1-minute load average was {load}.
 
 What limits the figures:
-- **durability=full** waits for the disk on every commit, inside the chain lock (a chain is one
-  sequence, so commits cannot overlap): the fsync latency of the machine's disk bounds it.
-  **durability=normal** (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit off` for ledger
-  transactions only) keeps the chain just as safe (an OS or server crash may drop the newest entries,
-  never break or fork the chain) and is CPU-bound.
-- PostgreSQL with 16 writer processes on 2 cores is CPU-bound: 16 Python processes and their 16
-  backends share 2 cores, and the chain lock is held while the server hashes and inserts. The lock is
-  held only inside one server-side call pipelined with COMMIT, never across a client round trip.
-- Verify streams rows in chain order and re-hashes them in Python (one `json` encode and one SHA-256
-  per entry); the database's row delivery is the other half of the time.
+- **SQLite, durability=full** is bounded by the disk's fsync latency. The chain is one sequence, so
+  one commit must reach the disk before the next entry can be chained, and commits cannot overlap.
+  **durability=normal** (`synchronous=NORMAL`) removes the wait and is bound by Python CPU per
+  append. An OS crash may then drop the newest entries, but the chain is never broken or forked.
+- **PostgreSQL, 16 writer processes on 2 cores** is CPU-bound, not disk-bound: full and normal
+  durability come out about the same. The 16 Python writers and their 16 server backends share 2
+  cores, and each append costs about 1–1.5 ms of CPU across client and server: a pool ping, a
+  key read, the id sequence, the server-side append with five index updates, the status upsert and
+  the commit. The chain lock is held only inside one server-side call pipelined with COMMIT, never
+  across a client round trip, so more cores would raise the figure. One more writer on the same
+  cores would not.
+- **Verify** streams rows from the driver in chain order and does one JSON encode and one SHA-256
+  per entry in a single Python process. About half the time is spent on row delivery. Entries are
+  independent apart from the previous-hash comparison, so verifying position ranges in parallel
+  processes would scale it with cores; that is not built yet.
 """
+
 
 if __name__ == "__main__":
     main()

@@ -77,6 +77,7 @@ def append(
     guard: Callable[[Connection], None] | None = None,
     *,
     durable: bool = True,
+    retry_for: float = 15.0,
 ) -> list[Stored]:
     """Append ``drafts`` to ``campaign``'s chain in one transaction at consecutive positions.
 
@@ -85,8 +86,9 @@ def append(
     PostgreSQL acknowledge the commit before its WAL reaches disk (``synchronous_commit off``): a
     server crash may then lose the newest entries, never break the chain. Returns the stored entries.
     Raises :class:`SubjectErased` for personal data of an erased subject and
-    :class:`LedgerUnavailable` when the database cannot be reached or stays busy.
+    :class:`LedgerUnavailable` when the database cannot be reached or stays busy for ``retry_for`` seconds.
     """
+    deadline = time.monotonic() + retry_for
     for attempt in range(MAX_ATTEMPTS):
         try:
             with translate_errors(url), engine.connect().execution_options(**WRITE) as connection, connection.begin():
@@ -98,10 +100,10 @@ def append(
                 return stored
         except LedgerUnavailable as error:
             cause = error.__cause__
-            if not _retryable(cause) or attempt == MAX_ATTEMPTS - 1:
+            if not _retryable(cause) or attempt == MAX_ATTEMPTS - 1 or time.monotonic() > deadline:
                 raise
         except IntegrityError:
-            if attempt == MAX_ATTEMPTS - 1:
+            if attempt == MAX_ATTEMPTS - 1 or time.monotonic() > deadline:
                 raise
         time.sleep(min(0.2, 0.002 * 2 ** min(attempt, 7)) * random.random())
     raise AssertionError("unreachable")  # pragma: no cover

@@ -44,6 +44,7 @@ class LedgerCore:
             url, connect_timeout=connect_timeout, synchronous="FULL" if self.durable else "NORMAL"
         )
         self.schema_checked = False
+        self.retry_for = 3 * connect_timeout
 
     @contextmanager
     def connect(self, *, check: bool = True) -> Iterator[Connection]:
@@ -66,7 +67,7 @@ class LedgerCore:
         if not self.schema_checked:
             with self.connect():
                 pass
-        return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard, durable=self.durable)
+        return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard, durable=self.durable, retry_for=self.retry_for)
 
     def evidence(self, client: ClientInfo | None) -> dict[str, Any]:
         """Return the minimised network evidence for ``client`` (only the keys that hold something)."""

@@ -32,7 +32,8 @@ def create_ledger_engine(url: str, *, connect_timeout: float = 5.0, synchronous:
 
     SQLite files get WAL mode, ``busy_timeout`` = ``connect_timeout`` and ``secure_delete`` (so an
     erased key is overwritten on disk); appends take the write lock with ``BEGIN IMMEDIATE``.
-    PostgreSQL gets libpq's ``connect_timeout`` (at least 2 s, libpq's minimum). Raises
+    PostgreSQL gets libpq's ``connect_timeout`` (at least 2 s, libpq's minimum) and a ``lock_timeout``
+    of three times it. Raises
     :class:`LedgerError` for a URL that names no supported database.
     """
     try:
@@ -52,7 +53,11 @@ def create_ledger_engine(url: str, *, connect_timeout: float = 5.0, synchronous:
         try:
             return create_engine(
                 parsed,
-                connect_args={"connect_timeout": max(2, math.ceil(connect_timeout))},
+                connect_args={
+                    "connect_timeout": max(2, math.ceil(connect_timeout)),
+                    # a writer stuck while holding a chain lock must not stall every other writer for ever
+                    "options": f"-c lock_timeout={int(connect_timeout * 3000)}",
+                },
                 pool_pre_ping=True,
                 pool_timeout=connect_timeout,
             )
