@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -47,9 +49,9 @@ def page(title: str, body: str) -> str:
 
 
 def store(submission: Any, data: bytes) -> Path:
-    """Store accepted bytes under their content hash; the client's file name is never a path."""
+    """Store the bytes received under their own hash; the client's file name is never used as a path."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    target = UPLOAD_DIR / f"{submission.sha256}{EXTENSIONS.get(submission.content_type, '.bin')}"
+    target = UPLOAD_DIR / f"{hashlib.sha256(data).hexdigest()}{EXTENSIONS.get(submission.type, '.bin')}"
     target.write_bytes(data)
     return target
 
@@ -59,6 +61,7 @@ def receipt_page(submission: Any) -> str:
         "Thank you",
         f"<h1>Thank you, we received your file</h1><p>Submission <code>{html.escape(str(submission.id))}</code>, "
         f"SHA-256 <code>{html.escape(submission.sha256)}</code>.</p>"
-        f"<p>Keep this receipt; it proves which licence you granted:</p><pre>{html.escape(submission.receipt_json())}</pre>"
+        "<p>Keep this receipt; it proves which licence you granted:</p>"
+        f"<pre>{html.escape(json.dumps(submission.as_dict()['receipt'], indent=2))}</pre>"
         '<p><a href="/">Send another file</a> · <a href="/ugc-guard/me">My data</a></p>',
     )

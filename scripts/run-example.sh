@@ -9,4 +9,5 @@ setup_system_packages --no-browser
 # A development secret, so cookies survive restarts of the example; never use it in production.
 export UGC_GUARD_SECRET="${UGC_GUARD_SECRET:-example-only-secret-$(whoami)-do-not-deploy}"
 export UGC_GUARD_LEDGER="${UGC_GUARD_LEDGER:-sqlite:///ugc-ledger.sqlite3}"
+ugc-guard db upgrade >/dev/null  # create or migrate the ledger tables (UGC_GUARD_LEDGER)
 exec python -m uvicorn examples.starlette_site.app:app --host 127.0.0.1 --port 8000 "$@"

@@ -78,6 +78,27 @@ class Submission:
     files: tuple[ScreenedFile, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready summary for the uploader: ids, hashes, grants and the receipt."""
+        receipt = self.receipt.to_dict() if hasattr(self.receipt, "to_dict") else self.receipt
+        return {
+            "id": self.id,
+            "submission_ids": self.extra.get("submission_ids", [self.id]),
+            "sha256": self.sha256,
+            "type": self.type,
+            "size": self.size,
+            "grants": {
+                "licence": self.grants.licence,
+                "portrait_self": self.grants.portrait_self,
+                "portrait_others": self.grants.portrait_others,
+            },
+            "files": [
+                {"name": f.name, "type": f.type, "size": f.size, "sha256": f.sha256, "canonical_sha256": f.canonical_sha256}
+                for f in self.files
+            ],
+            "receipt": receipt,
+        }
+
 
 Recorder = Callable[["RequestContext", ScreenedUpload], Awaitable[Submission]]
 """Records a screened upload before the app sees it; raises ``Problem`` to refuse, anything else = 503."""
