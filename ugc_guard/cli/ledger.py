@@ -7,6 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,18 +42,15 @@ def ledger_options(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class cli_errors:
+@contextmanager
+def cli_errors() -> Iterator[None]:
     """Turn ledger and policy errors into click's one-line ``Error: …``."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any) -> bool:
-        if isinstance(error, PolicyError):
-            raise click.ClickException("; ".join(error.lines)) from None
-        if isinstance(error, LedgerError):
-            raise click.ClickException(str(error)) from None
-        return False
+    try:
+        yield
+    except PolicyError as error:
+        raise click.ClickException("; ".join(error.lines)) from None
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def open_ledger(url: str | None, policy_file: str | None) -> Ledger:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from .models import ChainHead, Entry, SubjectKey, SubmissionStatusRow
@@ -42,8 +42,8 @@ class Page:
     next: int | None = None
 
 
-def _statement(filters: Filters) -> Select[Any]:
-    statement = select(*ENTRY_COLUMNS)
+def _statement(filters: Filters) -> Any:  # Select[...] of the entry columns
+    statement: Any = select(*ENTRY_COLUMNS)
     if filters.kinds:
         statement = statement.where(Entry.kind == filters.kinds[0] if len(filters.kinds) == 1 else Entry.kind.in_(filters.kinds))
     if filters.campaign is not None:
@@ -111,10 +111,10 @@ def by_content(connection: Connection, opener: Opener, content_sha256: str) -> l
         select(Entry.id, Entry.kind, Entry.ref).where(Entry.content_sha256 == content_sha256)
     ).all()
     ids = sorted({row.id if row.kind == "submission" else row.ref for row in rows if row.kind != "guardian_requested"} - {None})
-    statuses = current_status(connection, ids)  # type: ignore[arg-type]
+    statuses = current_status(connection, ids)
     found = []
     for submission_id in ids:
-        entries = grants(connection, opener, submission_id)  # type: ignore[arg-type]
+        entries = grants(connection, opener, submission_id)
         if not entries:
             continue
         acceptance = None
@@ -122,7 +122,7 @@ def by_content(connection: Connection, opener: Opener, content_sha256: str) -> l
             row = connection.execute(select(*ENTRY_COLUMNS).where(Entry.id == entries[0].ref)).one_or_none()
             acceptance = opener.view(row) if row is not None else None
         found.append({"submission": entries[0], "acceptance": acceptance, "entries": entries[1:],
-                      "status": statuses.get(submission_id, "accepted")})  # type: ignore[call-overload]
+                      "status": statuses.get(submission_id, "accepted")})
     return found
 
 

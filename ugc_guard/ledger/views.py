@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from .crypto import ERASED, SEALED, Sealer, seal_context
 from .errors import LedgerError
@@ -60,7 +60,8 @@ class Opener:
         self.sealer = sealer
         self._keys: dict[tuple[str, str], bytes | None] = {}
 
-    def view(self, row: Row[Any]) -> EntryView:
+    def view(self, row: Any) -> EntryView:
+        """Return the entry of a row of :data:`ENTRY_COLUMNS`, personal fields opened where possible."""
         payload: dict[str, Any] = json.loads(row.body)
         sealed = payload.pop("sealed", None)
         if sealed is not None and row.subject is not None:
