@@ -81,7 +81,7 @@ class SubjectStage:
         if self.source == "scope-user":
             ctx.subject = self.from_user(ctx.scope.get("user"))
         else:
-            header = ctx.headers.get("cookie")
+            header = ctx.header(b"cookie")
             ctx.subject = self.cookie.read(_cookie_value(header)) if header else None
         return None
 

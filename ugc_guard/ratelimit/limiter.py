@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,14 +21,14 @@ from ..policy.types import duration_seconds
 from .flags import FlagStore
 from .headers import policy_item
 from .health import StorageHealth
-from .storage import make_storage
+from .storage import CountingMemoryStorage, ServerClockRedisStorage, make_storage
 
-__all__ = ["Limit", "Limiter", "Outcome", "client_key"]
+__all__ = ["Limit", "LimitSet", "Limiter", "Outcome", "client_key"]
 
 Scope = Literal["client", "subject", "route"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: built once per site
 class Limit:
     name: str
     """The name in the RateLimit headers (the rule's, numbered when it has several limits)."""
@@ -39,9 +40,25 @@ class Limit:
     policy_header: str
     key_format: str
     """The storage key with ``{}`` for the scope key: what ``item.key_for(campaign, name, key)`` returns."""
+    fixed_window: bool
+    expiry: int
+    """``item.get_expiry()``: the window in seconds."""
+    state_prefix: str
+    """The start of this limit's RateLimit list member: ``"name";r=``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
+class LimitSet:
+    """The limits one kind of request counts against, with what the stage needs precomputed."""
+
+    limits: tuple[Limit, ...]
+    policy_header: bytes
+    """The RateLimit-Policy value."""
+    counts_bytes: bool
+    byte_limits: tuple[Limit, ...]
+
+
+@dataclass(slots=True, eq=False)
 class Outcome:
     limit: Limit
     allowed: bool
@@ -75,6 +92,13 @@ class Limiter:
         self.health = StorageHealth(campaign)
         self.flags = FlagStore(self.storage, campaign, trap_ttl)
         self.errors: tuple[type[BaseException], ...] = (*_base_exceptions(self.storage), OSError, TimeoutError)
+        # The fixed window's count and expiry in one call: synchronous in memory, one round trip on Redis.
+        self._count_now: Callable[[str, int, int], tuple[int, float]] | None = None
+        self._count: Callable[[str, int, int], Awaitable[tuple[int, float]]] = self._count_in_two_calls
+        if isinstance(self.storage, CountingMemoryStorage):
+            self._count_now = self.storage.count
+        elif isinstance(self.storage, ServerClockRedisStorage):
+            self._count = self.storage.count
         requests_strategy = STRATEGIES[settings.strategy](self.storage)
         # A moving window stores one entry per unit: far too many for byte counts, so bytes use counters.
         bytes_strategy = requests_strategy if settings.strategy != "moving-window" else STRATEGIES["sliding-window-counter"](self.storage)
@@ -88,7 +112,10 @@ class Limiter:
                 strategy = bytes_strategy if counts_bytes else requests_strategy
                 header = policy_item(label, item.amount, item.get_expiry(), unit)
                 key_format = item.key_for(campaign.replace("{", "{{").replace("}", "}}"), label, "{}")
-                compiled.append(Limit(label, item, scope, counts_bytes, strategy, header, key_format))
+                fixed = isinstance(strategy, FixedWindowRateLimiter)
+                compiled.append(
+                    Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, item.get_expiry(), f'"{label}";r=')
+                )
             return compiled
 
         pages: list[Limit] = []
@@ -100,44 +127,62 @@ class Limiter:
             if rule.group in ("all", "uploads"):
                 uploads += compiled
         flagged = compile_rule("flagged", settings.flagged_limit, "client", False)
-        self.policy_headers: dict[tuple[Limit, ...], bytes] = {}
-        self.counts_bytes: dict[tuple[Limit, ...], bool] = {}
-        self.pages = tuple(pages)
-        self.uploads = tuple(uploads)
-        self.flagged_pages = (*flagged, *pages)
-        self.flagged_uploads = (*flagged, *uploads)
-        for limits in (self.pages, self.uploads, self.flagged_pages, self.flagged_uploads):
-            self.policy_headers[limits] = ", ".join(limit.policy_header for limit in limits).encode("latin-1")
-            self.counts_bytes[limits] = any(limit.bytes for limit in limits)
+        self.pages = _limit_set(pages)
+        self.uploads = _limit_set(uploads)
+        self.flagged_pages = _limit_set([*flagged, *pages])
+        self.flagged_uploads = _limit_set([*flagged, *uploads])
 
     @classmethod
     def for_site(cls, policy_limits: RateLimits, storage_url: str, campaign: str, trap_ttl: str) -> Limiter:
         return cls(policy_limits, storage_url=storage_url, campaign=campaign, trap_ttl=duration_seconds(trap_ttl))
 
-    def limits_for(self, upload: bool, flagged: bool) -> tuple[Limit, ...]:
+    def limits_for(self, upload: bool, flagged: bool) -> LimitSet:
         """Return the limits a request counts against."""
         if flagged:
             return self.flagged_uploads if upload else self.flagged_pages
         return self.uploads if upload else self.pages
+
+    def charge_now(self, limit: Limit, key: str, cost: int) -> Outcome | None:
+        """:meth:`charge` without an ``await`` when the storage can answer at once (a fixed window in
+        memory); None when it cannot, and the caller awaits :meth:`charge` instead."""
+        count_now = self._count_now
+        if count_now is None or cost <= 0 or not limit.fixed_window:
+            return None
+        count, reset = count_now(limit.key_format.format(key), limit.expiry, cost)
+        amount = limit.item.amount
+        return Outcome(limit, count <= amount, amount - count if count < amount else 0, reset - time.time())
 
     async def charge(self, limit: Limit, key: str, cost: int) -> Outcome:
         """Take ``cost`` from ``limit`` for ``key`` and return the outcome (a zero cost only reads).
 
         Raises the storage's errors when it is down.
         """
-        item, storage = limit.item, self.storage
-        if cost > 0 and isinstance(limit.strategy, FixedWindowRateLimiter):
-            # FixedWindowRateLimiter.hit + get_window_stats in two storage calls instead of three:
+        item = limit.item
+        if cost > 0 and limit.fixed_window:
+            # FixedWindowRateLimiter.hit + get_window_stats in one storage call instead of three:
             # the count INCRBY returns is the count get_window_stats would read back.
-            storage_key = limit.key_format.format(key)
-            count = await storage.incr(storage_key, item.get_expiry(), amount=cost)
-            reset = await storage.get_expiry(storage_key)
+            outcome = self.charge_now(limit, key, cost)
+            if outcome is not None:
+                return outcome
+            count, reset = await self._count(limit.key_format.format(key), limit.expiry, cost)
             return Outcome(limit, count <= item.amount, max(0, item.amount - count), reset - time.time())
         allowed = True
         if cost > 0:
             allowed = await limit.strategy.hit(item, self.campaign, limit.name, key, cost=cost)
         stats = await limit.strategy.get_window_stats(item, self.campaign, limit.name, key)
         return Outcome(limit, allowed, stats.remaining, stats.reset_time - time.time())
+
+    async def _count_in_two_calls(self, storage_key: str, expiry: int, cost: int) -> tuple[int, float]:
+        """The fixed-window count on a storage without :meth:`count`: two calls."""
+        storage = self.storage
+        count = await storage.incr(storage_key, expiry, amount=cost)
+        return count, await storage.get_expiry(storage_key)
+
+
+def _limit_set(limits: list[Limit]) -> LimitSet:
+    header = ", ".join(limit.policy_header for limit in limits).encode("latin-1")
+    byte_limits = tuple(limit for limit in limits if limit.bytes)
+    return LimitSet(tuple(limits), header, bool(byte_limits), byte_limits)
 
 
 def _base_exceptions(storage: Storage) -> tuple[type[BaseException], ...]:
