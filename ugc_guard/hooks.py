@@ -6,6 +6,7 @@ Hooks tell the app to unpublish withdrawn content or delete files. A hook that f
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -16,7 +17,7 @@ from typing import Any
 
 import anyio
 
-__all__ = ["HookFailed", "call_hook", "resolve_callable"]
+__all__ = ["HookFailed", "call_hook", "call_hook_sync", "resolve_callable"]
 
 
 class HookFailed(Exception):
@@ -70,3 +71,11 @@ async def call_hook(target: str | Callable[..., Any], event: dict[str, Any], *, 
         raise
     except Exception as error:
         raise HookFailed(f"hook {target}: {type(error).__name__}: {error}") from error
+
+
+def call_hook_sync(target: str | Callable[..., Any], event: dict[str, Any], *, timeout: float = 10.0) -> None:
+    """:func:`call_hook` for synchronous callers (the CLI, cron jobs); never call it on an event loop.
+
+    Raises :class:`HookFailed` like :func:`call_hook`.
+    """
+    anyio.run(functools.partial(call_hook, target, event, timeout=timeout))

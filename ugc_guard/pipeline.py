@@ -1,6 +1,6 @@
 """The order of the stages: one way, from the request to the app.
 
-request → site (by Host) → client identity → scraping/robots → rate limit → built-in pages →
+request → site (by Host) → client identity → scraping/robots → rate limit → built-in pages → rights (me/*) →
 (upload route) subject status → streaming screening → grants → ledger → app → response headers.
 
 Each feature module contributes one stage; this is the only place that knows their order.
@@ -12,6 +12,7 @@ from .context import Stage
 from .gate import gate_stages
 from .ratelimit import Limiter, RateLimitStage
 from .recording import SubmissionRecorder
+from .rights.stage import RightsStage
 from .scraping import ScrapingStage
 from .screening import ScreeningStage
 from .sites import Site
@@ -29,6 +30,7 @@ def build_stages(site: Site) -> list[Stage]:
     stages.append(ScrapingStage(site, limiter))  # robots.txt and tdmrep.json are never blocked or limited
     stages.append(RateLimitStage(limiter))
     stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
+    stages.append(RightsStage(site))  # the subject's own page, export and withdrawal under policy.prefix/me
     stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
     recorder = SubmissionRecorder(site, upload_gate.gate)
     # last: receive, screen, record the submission and its grants, then replay the body to the app

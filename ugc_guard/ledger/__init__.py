@@ -22,6 +22,7 @@ from .inputs import (
 )
 from .kinds import KINDS, Kind, register
 from .ledger import Ledger
+from .locks import JobLocked
 from .queries import Page
 from .receipts import Receipt, ReceiptCheck
 from .status import SubjectStatus
@@ -31,7 +32,7 @@ from .views import EntryView
 
 __all__ = [
     "ERASED", "KINDS", "SEALED", "SUBMISSION_STATUSES", "AgeResult", "AsyncLedger", "ClientInfo", "EntryNotFound",
-    "EntryView", "Finding", "GuardianRequest", "GuardianRequestUsed", "Kind", "Ledger", "LedgerError",
+    "EntryView", "Finding", "GuardianRequest", "GuardianRequestUsed", "JobLocked", "Kind", "Ledger", "LedgerError",
     "LedgerUnavailable", "LicenceGrant", "LicenceShown", "Page", "PortraitGrant", "Receipt", "ReceiptCheck",
     "ReceiptInvalid", "SchemaOutdated", "SubjectErased", "SubjectStatus", "SubmissionFacts", "SubmissionReceipt",
     "TermsShown", "Verification", "entry_hash", "register",

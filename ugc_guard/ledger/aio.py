@@ -97,6 +97,22 @@ class AsyncLedger:
     async def erase_subject(self, campaign: str, subject: str, *, reason: str, requested_by: str = "subject") -> Receipt:
         return await self._run(self.sync.erase_subject, campaign, subject, reason=reason, requested_by=requested_by)
 
+    async def withdraw_consent(self, campaign: str, subject: str, scope: str, submission_ids: Sequence[int], *,
+                               reason: str | None = None, client: ClientInfo | None = None) -> Receipt:
+        return await self._run(self.sync.withdraw_consent, campaign, subject, scope, submission_ids, reason=reason,
+                               client=client)
+
+    async def subject_submissions(self, campaign: str, subject: str) -> dict[int, dict[str, Any]]:
+        return await self._run(self.sync.subject_submissions, campaign, subject)
+
+    async def takedowns(self, *, campaign: str | None = None, after: int | None = None,
+                        limit: int = 1000) -> list[dict[str, Any]]:
+        return await self._run(self.sync.takedowns, campaign=campaign, after=after, limit=limit)
+
+    async def mark_used(self, submission_id: int, *, production: str | None = None,
+                        used_on: dt.date | None = None) -> Receipt:
+        return await self._run(self.sync.mark_used, submission_id, production=production, used_on=used_on)
+
     async def history(self, subject: str, *, campaign: str | None = None, after: int | None = None,
                       limit: int = 1000) -> Page:
         return await self._run(self.sync.history, subject, campaign=campaign, after=after, limit=limit)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
-from . import gate, queries, rights, submissions
+from . import expiry, gate, queries, requests, rights, submissions, takedowns
 from .chain import Draft
 from .core import LedgerCore
 from .engine import translate_errors
+from .expiry import Candidate, SubjectActivity
 from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
-from .models import SubjectStatusRow
+from .locks import JobLock, job_lock
+from .models import Entry, SubjectStatusRow
 from .queries import Filters, Page
 from .receipts import Receipt, ReceiptCheck, receipt_for
+from .requests import RightsRequest
 from .schema import current_revision, head_revision, upgrade
 from .status import SubjectStatus, read_status, status_of
 from .verify import Verification, check_receipt, verify_chains
@@ -177,6 +181,87 @@ class Ledger:
     def mark_used(self, submission_id: int, *, production: str | None = None, used_on: dt.date | None = None) -> Receipt:
         """Record that a submission was used in a production."""
         return rights.mark_used(self._core, submission_id, production=production, used_on=used_on)
+
+    def withdraw_consent(self, campaign: str, subject: str, scope: str, submission_ids: Sequence[int], *,
+                         reason: str | None = None, client: ClientInfo | None = None) -> Receipt:
+        """Withdraw ``portrait`` or ``processing`` consent for the subject's ``submission_ids`` (they go on the
+        takedown list; the licence grant stays recorded as irrevocable). Returns the receipt."""
+        return takedowns.record_consent_withdrawal(self._core, campaign, subject, scope, submission_ids,
+                                                   reason=reason, client=client)
+
+    def subject_submissions(self, campaign: str, subject: str) -> dict[int, dict[str, Any]]:
+        """Return the subject's submissions in ``campaign``: id -> status, content_sha256, canonical_sha256."""
+        with self._core.connect() as connection:
+            return takedowns.subject_submissions(connection, campaign, subject)
+
+    def subject_campaigns(self, subject: str) -> list[str]:
+        """Return the campaigns in which ``subject`` has entries (a pseudonym is per campaign)."""
+        with self._core.connect() as connection:
+            return sorted(connection.execute(select(Entry.campaign).where(Entry.subject == subject).distinct()).scalars())
+
+    def find_by_guardian_email(self, email: str, *, campaign: str | None = None) -> list[EntryView]:
+        """Return the guardian requests sent to ``email`` (compared case-insensitively). The addresses are
+        sealed, so this opens every guardian request (needs the secret; a scan, for operators)."""
+        wanted = email.strip().casefold()
+        return [view for view in self.iter_entries(campaign=campaign, kinds=("guardian_requested",))
+                if str(view.data.get("guardian_email", "")).strip().casefold() == wanted]
+
+    def takedowns(self, *, campaign: str | None = None, after: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Return a page of the takedown list: submissions whose current status is ``withdrawn``."""
+        with self._core.connect() as connection:
+            return takedowns.takedowns(connection, campaign=campaign, after=after, limit=limit)
+
+    def count_retention_candidates(self, campaign: str) -> int:
+        """Return how many of the campaign's submissions are neither expired nor erased."""
+        with self._core.connect() as connection:
+            return expiry.count_candidates(connection, campaign)
+
+    def retention_candidates(self, campaign: str, *, after: int | None = None, limit: int = 500) -> list[Candidate]:
+        """Return the next page of submissions that still have a file, with upload and last-use times."""
+        with self._core.connect() as connection:
+            return expiry.retention_candidates(connection, campaign, after=after, limit=limit)
+
+    def subject_activity(self, campaign: str) -> list[SubjectActivity]:
+        """Return the campaign's not-erased subjects with their last acceptance/upload and last use."""
+        with self._core.connect() as connection:
+            return expiry.subject_activity(connection, campaign)
+
+    def record_submission_ends(self, campaign: str, items: Sequence[tuple[int, str | None]], *, status: str,
+                               action: str | None, rule: str | None = None, period: str | None = None,
+                               anchor: str | None = None, reason: str | None = None) -> Receipt | None:
+        """Record in one transaction that ``(submission_id, subject)`` items ended (``expired`` / ``erased``),
+        each with a retention action when ``action`` is given. Returns the receipt, or None for no items."""
+        stored = expiry.record_ends(self._core, campaign, items, status=status, action=action, rule=rule,
+                                    period=period, anchor=anchor, reason=reason)
+        return receipt_for(stored) if stored else None
+
+    def job_lock(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[JobLock]:
+        """Return a context manager holding the database-wide lock ``name`` (raises :class:`JobLocked`)."""
+        return job_lock(self._core, name, wait=wait)
+
+    # -- the privacy-request log (operational, outside the chain) -------------------------------
+    def add_request(self, *, regime: str, kind: str, received: dt.date, campaign: str | None = None,
+                    subject: str | None = None, reference: str | None = None) -> RightsRequest:
+        """Log a privacy request that arrived by e-mail or letter; return it."""
+        with self._core.connect() as connection:
+            return requests.add_request(connection, regime=regime, kind=kind, received=received, campaign=campaign,
+                                        subject=subject, reference=reference)
+
+    def extend_request(self, request_id: int) -> RightsRequest:
+        """Note that the requester was told the answer takes the extended period; return the request."""
+        with self._core.connect() as connection:
+            return requests.extend_request(connection, request_id)
+
+    def close_request(self, request_id: int, *, outcome: str, on: dt.date | None = None) -> RightsRequest:
+        """Mark a request answered (today unless ``on``); return it."""
+        with self._core.connect() as connection:
+            return requests.close_request(connection, request_id, outcome=outcome,
+                                          on=on or dt.datetime.now(dt.UTC).date())
+
+    def rights_requests(self, *, open_only: bool = True) -> list[RightsRequest]:
+        """Return the logged requests (open ones by default), oldest received first."""
+        with self._core.connect() as connection:
+            return requests.list_requests(connection, open_only=open_only)
 
     def append_entry(self, campaign: str, kind: str, payload: dict[str, Any], *, subject: str | None = None,
                      personal: dict[str, Any] | None = None, ref: int | None = None,

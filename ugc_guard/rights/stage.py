@@ -1,0 +1,202 @@
+"""The subject's self-service under the policy prefix: ``GET me``, ``GET me/export``, ``POST me/withdraw``.
+
+The subject is the one the subject stage found (signed cookie or ``scope["user"]``); without one,
+every endpoint answers 401 ``subject-required`` (the page as HTML for browsers). Withdrawal posts
+are CSRF-checked like the gate's: a form token bound to the subject, or a same-origin JSON post.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode
+
+import anyio.to_thread
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp
+
+from ..gate.csrf import FormTokens, same_origin
+from ..gate.forms import body_kind, parse_form, parse_json, read_body
+from ..gate.lang import choose_language
+from ..gate.render import html_page
+from ..hooks import HookFailed, call_hook
+from ..ledger import ClientInfo, LedgerError
+from ..problems import Problem
+from .i18n import words
+from .subjects import export_subject
+from .withdraw import NotTheirs, Scope, file_refs, parse_target, plan_withdrawal, withdrawal_event
+
+if TYPE_CHECKING:
+    from ..context import RequestContext
+    from ..sites import Site
+
+__all__ = ["RightsStage"]
+
+logger = logging.getLogger("ugc_guard.rights")
+MAX_REASON = 200
+
+
+class RightsStage:
+    """Serves ``{prefix}/me``, ``/me/export`` and ``/me/withdraw``; every other request goes on."""
+
+    def __init__(self, site: Site) -> None:
+        policy = site.policy
+        self.site = site
+        self.policy = policy
+        self.forms = FormTokens(site.secret, site.campaign)
+        self.controller = {"name": policy.controller.name, "contact": str(policy.controller.contact),
+                           "privacy_url": str(policy.controller.privacy_url) if policy.controller.privacy_url else None}
+        prefix = policy.prefix.casefold()
+        self.routes = {
+            prefix + "/me": (("GET", "HEAD"), self.page),
+            prefix + "/me/export": (("GET", "HEAD"), self.export),
+            prefix + "/me/withdraw": (("POST",), self.withdraw),
+        }
+
+    async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
+        route = self.routes.get(ctx.path)
+        if route is None:
+            return None
+        methods, handler = route
+        if ctx.method not in methods:
+            return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
+        if ctx.subject is None:
+            return self.unknown(ctx) if handler == self.page else Problem(
+                "subject-required", "no valid subject cookie; open the terms page on this device first")
+        try:
+            return await handler(ctx)  # type: ignore[no-any-return]
+        except Problem as problem:
+            return problem
+        except LedgerError:
+            logger.exception("ugc_guard: the ledger failed while serving %s", ctx.path)
+            return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _query(self, ctx: RequestContext, name: str) -> str | None:
+        values = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1")).get(name)
+        return values[0] if values else None
+
+    def _lang(self, ctx: RequestContext, requested: str | None = None) -> str:
+        terms = self.policy.terms
+        return choose_language(requested or self._query(ctx, "lang"), ctx.headers.get("accept-language"), terms.texts,
+                               terms.default_language)
+
+    def _url(self, ctx: RequestContext, page: str) -> str:
+        return ctx.scope.get("root_path", "").rstrip("/") + self.policy.prefix + page
+
+    async def _export(self, subject: str) -> dict[str, Any]:
+        call = functools.partial(export_subject, self.site.ledger.sync, self.site.campaign, subject,
+                                 controller=self.controller, portrait_withdrawable=self.policy.portrait.withdrawable)
+        return await anyio.to_thread.run_sync(call)
+
+    # -- endpoints ------------------------------------------------------------------------------
+    def unknown(self, ctx: RequestContext) -> ASGIApp:
+        if "text/html" not in (ctx.headers.get("accept") or ""):
+            return Problem("subject-required", "no valid subject cookie; open the terms page on this device first")
+        lang = self._lang(ctx)
+        vocabulary = words(lang)
+        return html_page("message.html", lang, self.policy, 401, heading=vocabulary["unknown_title"],
+                         message=vocabulary["unknown_text"].format(contact=self.controller["contact"]), alert=False,
+                         receipt=None, link=self._url(ctx, "/terms") + f"?lang={lang}", link_text=self._terms_link(lang))
+
+    @staticmethod
+    def _terms_link(lang: str) -> str:
+        return "Naar de voorwaarden" if lang == "nl" else "Go to the terms"
+
+    async def page(self, ctx: RequestContext) -> ASGIApp:
+        from .render import me_page
+
+        subject = ctx.subject or ""
+        lang = self._lang(ctx)
+        document = await self._export(subject)
+        done = self._query(ctx, "done")
+        vocabulary = words(lang)
+        notice = None
+        if done == "processing":
+            notice = vocabulary["done_processing"]
+        elif done is not None and done.isdigit():
+            notice = vocabulary["done_withdrawn"].format(count=int(done)) if int(done) else vocabulary["done_nothing"]
+        submissions = document["submissions"]
+        return me_page(
+            lang, self.policy, campaign=self.policy.campaign.name, languages=sorted(self.policy.terms.texts),
+            controller=self.controller["name"], contact=self.controller["contact"], subject=subject, notice=notice,
+            acceptances=document["acceptances"], submissions=submissions,
+            any_withdrawable=any(item["can_withdraw_portrait"] for item in submissions),
+            withdraw_action=self._url(ctx, "/me/withdraw"), export_url=self._url(ctx, "/me/export"),
+            csrf_token=self.forms.make(subject),
+        )
+
+    async def export(self, ctx: RequestContext) -> ASGIApp:
+        document = await self._export(ctx.subject or "")
+        name = f"ugc-guard-export-{self.site.campaign}.json"
+        return JSONResponse(document, headers={"cache-control": "no-store", "content-disposition": f'attachment; filename="{name}"',
+                                               "x-content-type-options": "nosniff"})
+
+    async def withdraw(self, ctx: RequestContext) -> ASGIApp:
+        subject = ctx.subject or ""
+        kind = body_kind(ctx.headers)
+        if kind is None:
+            raise Problem("unsupported-media-type", "send application/x-www-form-urlencoded or application/json")
+        body = await read_body(ctx.receive, ctx.headers)
+        if kind == "form":
+            fields: dict[str, Any] = parse_form(body)
+            if not self.forms.check(subject, fields.get("csrf_token")):
+                raise Problem("csrf-failed", "the form is outdated or was not made for you; reload the page")
+        else:
+            fields = parse_json(body)
+            if not same_origin(ctx.headers.get("origin"), ctx.headers.get("sec-fetch-site"), ctx.headers.get("host") or ""):
+                raise Problem("csrf-failed", "cross-site JSON posts are not accepted")
+        scope = fields.get("scope", "portrait")
+        if scope not in ("portrait", "processing"):
+            raise Problem("invalid-request", "scope must be 'portrait' or 'processing'")
+        if scope == "portrait" and not self.policy.portrait.withdrawable:
+            raise Problem("invalid-request", f"this campaign's portrait consent cannot be withdrawn here; write to {self.controller['contact']}")
+        try:
+            target = parse_target(fields.get("submission", "all"))
+        except ValueError as error:
+            raise Problem("invalid-request", str(error)) from None
+        reason = fields.get("reason") or None
+        if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+            raise Problem("invalid-request", f"reason must be text of at most {MAX_REASON} characters")
+        result = await self._withdraw(ctx, subject, scope, target, reason)
+        if kind == "form":
+            done = "processing" if scope == "processing" else str(len(result["withdrawn"]))
+            lang = self._lang(ctx, fields.get("lang"))
+            return RedirectResponse(self._url(ctx, "/me") + "?" + urlencode({"lang": lang, "done": done}), status_code=303,
+                                    headers={"cache-control": "no-store"})
+        return JSONResponse(result, headers={"cache-control": "no-store"})
+
+    async def _withdraw(self, ctx: RequestContext, subject: str, scope: Scope, target: Any, reason: str | None) -> dict[str, Any]:
+        ledger, campaign = self.site.ledger, self.site.campaign
+        own = await ledger.subject_submissions(campaign, subject)
+        try:
+            ids = plan_withdrawal(own, scope, target)
+        except NotTheirs:
+            raise Problem("not-found", "you have no submission with this id") from None
+        result: dict[str, Any] = {"scope": scope, "withdrawn": ids, "receipt": None, "app_notified": None}
+        if not ids and scope == "portrait":
+            return result
+        receipt = await ledger.withdraw_consent(campaign, subject, scope, ids, reason=reason,
+                                                client=ClientInfo(ctx.client, ctx.user_agent or None))
+        result["receipt"] = receipt.to_dict()
+        if scope == "processing":
+            self._forget_status(subject)
+        hook = self.policy.hooks.withdrawal
+        if hook and ids:
+            event = withdrawal_event(campaign, subject, scope, file_refs(own, ids), receipt.entry_id, receipt.recorded_at)
+            try:
+                await call_hook(hook, event)
+                result["app_notified"] = True
+            except HookFailed as error:
+                # the withdrawal is recorded and the files are on the takedown list; the app can poll it
+                logger.warning("ugc_guard: withdrawal hook failed for entry %s: %s", receipt.entry_id, error)
+                result["app_notified"] = False
+        return result
+
+    def _forget_status(self, subject: str) -> None:
+        from ..gate import find_gate
+
+        with contextlib.suppress(LookupError):  # the gate is not in this pipeline
+            find_gate(self.site).cache.invalidate(subject)
