@@ -9,7 +9,10 @@ from .db import db_group
 from .gate import gate_group
 from .ledger import ledger_group
 from .policy import policy_group
+from .requests import requests_group
+from .retention import retention_group
 from .robots import agents_group, robots_group
+from .subject import subject_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,5 +27,8 @@ main.add_command(robots_group)
 main.add_command(agents_group)
 main.add_command(ledger_group)
 main.add_command(db_group)
+main.add_command(subject_group)
+main.add_command(requests_group)
+main.add_command(retention_group)
 
 __all__ = ["main"]

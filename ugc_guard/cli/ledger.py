@@ -263,3 +263,40 @@ def stats(ledger: Ledger, campaign: str | None, output_format: str) -> None:
     emit(ledger.stats(campaign)["campaigns"], output_format)
 
 
+
+
+@query.command("takedowns")
+@click.option("--campaign", help="Only this campaign id.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many rows (default: all).")
+@format_option
+@ledger_options
+def query_takedowns(ledger: Ledger, campaign: str | None, limit: int | None, output_format: str) -> None:
+    """Submissions whose portrait or processing consent was withdrawn: content the app must take down."""
+
+    def rows() -> Iterator[dict[str, Any]]:
+        after, count = None, 0
+        while True:
+            page = ledger.takedowns(campaign=campaign, after=after, limit=1000)
+            for row in page:
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield row
+            if len(page) < 1000:
+                return
+            after = page[-1]["submission_id"]
+
+    emit(rows(), output_format)
+
+
+@ledger_group.command("mark-used")
+@click.argument("submission", type=int)
+@click.option("--production", help="Name of the production it went into.")
+@click.option("--used-on", metavar="DATE", help="The day it was used (default: today, UTC).")
+@ledger_options
+def mark_used(ledger: Ledger, submission: int, production: str | None, used_on: str | None) -> None:
+    """Record that SUBMISSION went into a production: exempt from the unused-footage retention rule (seed 001)
+    and the anchor for 'last use' periods."""
+    day = parse_time("--used-on", used_on)
+    receipt = ledger.mark_used(submission, production=production, used_on=day.date() if day else None)
+    click.echo(f"submission {submission}: marked used (entry {receipt.entry_id})")

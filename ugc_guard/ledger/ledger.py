@@ -71,6 +71,11 @@ class Ledger:
     def url(self) -> str:
         return self._core.url
 
+    @property
+    def can_open_personal(self) -> bool:
+        """Whether this ledger has the site secret, so personal fields can be opened and recorded."""
+        return self._core.sealer.can_open
+
     def close(self) -> None:
         """Close the connection pool."""
         self._core.engine.dispose()
