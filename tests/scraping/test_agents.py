@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from ugc_guard.scraping.agents import SCRAPING_TOOLS, SEARCH_BOTS, AgentKind, AgentMatcher, ai_agent_tokens, load_agent_list
@@ -153,3 +156,37 @@ def test_content_mode_blocks_ai_crawlers_only_on_content_paths(guarded: Callable
     assert client.get("/gallery/1", headers={"user-agent": "GPTBot/1.2"}).status_code == 403
     assert client.get("/about", headers={"user-agent": "GPTBot/1.2"}).status_code == 200
     assert client.get("/about", headers={"user-agent": "curl/8"}).status_code == 403
+
+
+def _reference(lists: dict[str, list[str]], user_agent: str) -> tuple[int, str | None]:
+    """The documented rule, spelled out slowly: whole consecutive words, highest kind, then first match."""
+    words = re.findall(r"[a-z0-9]+", user_agent.lower())
+    best: tuple[int, str | None] = (0, None)
+    for position in range(len(words)):
+        for kind, tokens in enumerate(lists.values(), start=1):
+            for token in tokens:
+                wanted = _WORDS[token]
+                if wanted and words[position : position + len(wanted)] == wanted and kind > best[0]:
+                    best = (kind, token)
+    return best
+
+
+_LISTS = {
+    "search_bots": list(SEARCH_BOTS),
+    "scraping_tools": list(SCRAPING_TOOLS),
+    "ai_crawlers": list(ai_agent_tokens()),
+    "deny": ["Claude-Web", "Mozilla", "bad bot", "bot"],
+    "allow": ["Googlebot", "curl", "spider web"],
+}
+_WORDS = {token: re.findall(r"[a-z0-9]+", token.lower()) for tokens in _LISTS.values() for token in tokens}
+_MATCHER = AgentMatcher(**_LISTS)
+_PIECES = [*(token for tokens in _LISTS.values() for token in tokens), "Mozilla/5.0", "Claudette", "Baiduspider", "web", "K", "İ"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.booleans(), st.sampled_from([" ", "/", "-", "_", ";", "", "\u212a", "é", "\t"])),
+                max_size=8))  # fmt: skip
+def test_classification_follows_the_documented_rule(pieces: list[tuple[str, bool, str]]) -> None:
+    user_agent = "".join((piece.upper() if upper else piece) + separator for piece, upper, separator in pieces)
+    agent = _MATCHER.classify(user_agent)
+    assert (int(agent.kind), agent.token) == _reference(_LISTS, user_agent)

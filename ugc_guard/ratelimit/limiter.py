@@ -113,9 +113,7 @@ class Limiter:
                 header = policy_item(label, item.amount, item.get_expiry(), unit)
                 key_format = item.key_for(campaign.replace("{", "{{").replace("}", "}}"), label, "{}")
                 fixed = isinstance(strategy, FixedWindowRateLimiter)
-                compiled.append(
-                    Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, item.get_expiry(), f'"{label}";r=')
-                )
+                compiled.append(Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, item.get_expiry(), f'"{label}";r='))
             return compiled
 
         pages: list[Limit] = []

@@ -111,7 +111,11 @@ class AgentMatcher:
         allow: Iterable[str] = (),
         cache_size: int = 4096,
     ) -> None:
-        self._index: dict[str, list[tuple[tuple[str, ...], Agent]]] = {}
+        # key word -> (" all its words ", rank, agent), as ASCII bytes. A token matches where its needle
+        # occurs in the User-Agent's words joined the same way; it is filed under one of its words (the
+        # rarest in browsers' agents), so a browser's agent usually shares no key word at all.
+        self._index: dict[bytes, list[tuple[bytes, int, Agent]]] = {}
+        sequence = 0
         for kind, tokens in (
             (AgentKind.search_bot, search_bots),
             (AgentKind.scraping_tool, scraping_tools),
@@ -120,9 +124,12 @@ class AgentMatcher:
             (AgentKind.allowed, allow),
         ):
             for token in tokens:
-                words = token_words(token)
+                words = [word.encode("ascii") for word in token_words(token)]
                 if words:
-                    self._index.setdefault(words[0], []).append((words[1:], Agent(kind, token)))
+                    sequence += 1
+                    needle = b" " + b" ".join(words) + b" "
+                    self._index.setdefault(_key_word(words), []).append((needle, sequence, Agent(kind, token)))
+        self._key_words = frozenset(self._index)
         self._cached = lru_cache(maxsize=cache_size)(self._classify)
 
     def classify(self, user_agent: str) -> Agent:
@@ -132,15 +139,43 @@ class AgentMatcher:
         return self._cached(user_agent)
 
     def _classify(self, user_agent: str) -> Agent:
-        words = _WORD.findall(user_agent.lower())
-        present = self._index.keys() & words
-        if not present:
+        words = _words(user_agent)
+        present = self._key_words.intersection(words)
+        if not present:  # the usual case: one C-level set intersection, no Python loop
             return UNKNOWN
-        best = UNKNOWN
-        for position, word in enumerate(words):
-            if word not in present:
-                continue
-            for rest, agent in self._index[word]:
-                if agent.kind > best.kind and (not rest or tuple(words[position + 1 : position + 1 + len(rest)]) == rest):
-                    best = agent
+        # The highest kind wins; among equals, the match that starts first, then the first in the lists.
+        joined = b" " + b" ".join(words) + b" "
+        best, best_rank = UNKNOWN, (AgentKind.unknown, 0, 0)
+        for word in present:
+            for needle, sequence, agent in self._index[word]:
+                offset = joined.find(needle)
+                if offset >= 0:
+                    rank = (agent.kind, -offset, -sequence)
+                    if rank > best_rank:
+                        best, best_rank = agent, rank
         return best
+
+
+_COMMON_WORDS = frozenset(
+    b"mozilla compatible windows nt win64 x64 linux x86 macintosh intel mac os android mobile iphone cpu like "
+    b"applewebkit khtml gecko chrome safari firefox version edg user bot ai com http www".split()
+)
+
+
+def _key_word(words: list[bytes]) -> bytes:
+    """The word a token is filed under: the longest that browsers' agents do not commonly carry."""
+    rare = [word for word in words if word not in _COMMON_WORDS and not word.isdigit()] or words
+    return max(rare, key=len)  # the first of the longest
+
+
+# Every byte but ASCII letters and digits separates words (the User-Agent is lowercased first).
+_SEPARATORS = bytes(code if chr(code).isascii() and chr(code).isalnum() and not chr(code).isupper() else 0x20 for code in range(256))
+
+
+def _words(user_agent: str) -> list[bytes]:
+    """:func:`token_words` of a User-Agent, as ASCII bytes, in a few C-level passes.
+
+    After ``lower()``, every non-ASCII character becomes ``?`` (a separator), so the words are the
+    same runs of ``[a-z0-9]`` that :func:`token_words` finds.
+    """
+    return user_agent.lower().encode("ascii", "replace").translate(_SEPARATORS).split()
