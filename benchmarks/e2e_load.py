@@ -220,9 +220,9 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs/benchmarks.md")
     args = parser.parse_args()
     args.runs = args.runs or (2 if args.quick else 3)
-    args.people = args.people or (30 if args.quick else 120)
-    args.browsers = args.browsers or (4 if args.quick else 10)
-    args.pages = args.pages or (30 if args.quick else 60)
+    args.people = args.people or (30 if args.quick else 300)
+    args.browsers = args.browsers or (4 if args.quick else 12)
+    args.pages = args.pages or (30 if args.quick else 80)
     runs = []
     for index in range(args.runs):
         started = time.perf_counter()

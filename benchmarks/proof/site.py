@@ -159,9 +159,16 @@ class Site:
             self.process.wait(timeout=10)
 
     def tracebacks(self) -> list[str]:
-        """Tracebacks uvicorn logged (each a block starting with ``Traceback``)."""
+        """Unhandled exceptions (500s): the blocks uvicorn logs as ``Exception in ASGI application``.
+
+        Errors ugc_guard logs on purpose (e.g. "recording a submission failed" before a 503) are not counted.
+        """
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return [block for block in text.split("Traceback (most recent call last):")[1:]]
+        return [block.split("\nINFO:", 1)[0] for block in text.split("Exception in ASGI application")[1:]]
+
+    def logged_errors(self) -> int:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return text.count("ERROR:")
 
     def __enter__(self) -> Site:
         try:
