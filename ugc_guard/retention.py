@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .hooks import HookFailed
+from .ledger.expiry import LIVE
 from .retention_rules import SubmissionFacts, due_at, submission_due
 from .rights.withdraw import deletion_event
 
@@ -104,26 +105,27 @@ def _walk(ledger: Ledger, policy: Policy, now: dt.datetime, report: RetentionRep
           batch: int, progress: Callable[[int], None] | None, *, act: bool, beat: Callable[[], None] | None = None) -> None:
     retention, campaign, ends = policy.retention, policy.campaign.id, policy.campaign.ends
     if retention.submissions is not None or retention.unused_submissions is not None:
-        after: int | None = None
-        while True:
-            page = ledger.retention_candidates(campaign, after=after, limit=batch)
-            if not page:
-                break
-            after = page[-1].submission_id
-            report.checked += len(page)
-            groups: dict[str, list[Candidate]] = {}
-            for candidate in page:
-                due = submission_due(retention, _facts(candidate), ends)
-                if due is not None and due.at <= now:
-                    groups.setdefault(due.rule, []).append(candidate)
-                    report.due.append(Due("submission", candidate.submission_id, candidate.subject, due.rule, due.at))
-            if act:
-                for rule_name, members in groups.items():
-                    _expire(ledger, policy, rule_name, members, deliver, report)
-                if beat is not None:
-                    beat()
-            if progress is not None:
-                progress(len(page))
+        for status in LIVE:
+            after: int | None = None
+            while True:
+                page = ledger.retention_candidates(campaign, status, after=after, limit=batch)
+                if not page:
+                    break
+                after = page[-1].submission_id
+                report.checked += len(page)
+                groups: dict[str, list[Candidate]] = {}
+                for candidate in page:
+                    due = submission_due(retention, _facts(candidate), ends)
+                    if due is not None and due.at <= now:
+                        groups.setdefault(due.rule, []).append(candidate)
+                        report.due.append(Due("submission", candidate.submission_id, candidate.subject, due.rule, due.at))
+                if act:
+                    for rule_name, members in groups.items():
+                        _expire(ledger, policy, rule_name, members, deliver, report)
+                    if beat is not None:
+                        beat()
+                if progress is not None:
+                    progress(len(page))
     if retention.personal_data is not None:
         _personal_data(ledger, policy, retention.personal_data, now, report, act=act)
 

@@ -22,11 +22,14 @@ from .models import Entry, SubjectStatusRow, SubmissionStatusRow
 from .rawsql import Raw
 from .receipts import Receipt, receipt_for
 
-__all__ = ["ENDED", "Candidate", "SubjectActivity", "count_candidates", "record_ends", "retention_candidates",
+__all__ = ["ENDED", "LIVE", "Candidate", "SubjectActivity", "count_candidates", "record_ends", "retention_candidates",
            "subject_activity"]
 
 ENDED = ("expired", "erased")
 """A submission in one of these statuses has no file any more; retention skips it."""
+LIVE = ("accepted", "stored", "not stored", "withdrawn")
+"""The statuses retention walks, one at a time: each walk is a seek on the (campaign, status,
+submission_id) index with the limit pushed down, so a run is linear in the submissions it visits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +54,13 @@ def count_candidates(connection: Connection, campaign: str) -> int:
     ).scalar_one())
 
 
-def retention_candidates(connection: Connection, campaign: str, *, after: int | None, limit: int) -> list[Candidate]:
-    """Return the next ``limit`` submissions (by id, after ``after``) that still have a file."""
+def retention_candidates(connection: Connection, campaign: str, status: str, *, after: int | None, limit: int) -> list[Candidate]:
+    """Return the next ``limit`` submissions whose current status is ``status`` (by id, after ``after``)."""
     statement = (
         select(SubmissionStatusRow.submission_id, SubmissionStatusRow.subject, SubmissionStatusRow.status,
                Entry.recorded_at, Entry.content_sha256, Entry.body)
         .join(Entry, Entry.id == SubmissionStatusRow.submission_id)
-        .where(SubmissionStatusRow.campaign == campaign, SubmissionStatusRow.status.not_in(ENDED))
+        .where(SubmissionStatusRow.campaign == campaign, SubmissionStatusRow.status == status)
         .order_by(SubmissionStatusRow.submission_id).limit(limit)
     )
     if after is not None:

@@ -221,10 +221,10 @@ class Ledger:
         with self._core.connect() as connection:
             return expiry.count_candidates(connection, campaign)
 
-    def retention_candidates(self, campaign: str, *, after: int | None = None, limit: int = 500) -> list[Candidate]:
-        """Return the next page of submissions that still have a file, with upload and last-use times."""
+    def retention_candidates(self, campaign: str, status: str, *, after: int | None = None, limit: int = 500) -> list[Candidate]:
+        """Return the next page of submissions in ``status`` (one of ``expiry.LIVE``), with upload and last-use times."""
         with self._core.connect() as connection:
-            return expiry.retention_candidates(connection, campaign, after=after, limit=limit)
+            return expiry.retention_candidates(connection, campaign, status, after=after, limit=limit)
 
     def subject_activity(self, campaign: str) -> list[SubjectActivity]:
         """Return the campaign's not-erased subjects with their last acceptance/upload and last use."""
