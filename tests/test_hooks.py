@@ -78,3 +78,13 @@ async def test_unreachable_webhook() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(HookFailed, match="webhook"):
         await call_hook(f"http://127.0.0.1:{port}/", {"event": "x"}, timeout=2)
+
+
+def test_call_hook_sync_for_the_cli(webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    from ugc_guard.hooks import call_hook_sync
+
+    url, got = webhook
+    call_hook_sync(url + "/ok", {"event": "content-deletion", "files": []})
+    assert got == [{"event": "content-deletion", "files": []}]
+    with pytest.raises(HookFailed, match="OSError: disk gone"):
+        call_hook_sync("tests.test_hooks:explode", {})
