@@ -64,7 +64,9 @@ def export_times(url: str, runs: int = 7) -> tuple[float, float, int]:
 
 def submission_rows(count: int) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """A valid chain of ``count`` submissions uploaded 200 days ago, and their status-index rows."""
-    rows, statuses, previous = [], [], ""
+    rows: list[tuple[object, ...]] = []
+    statuses: list[tuple[object, ...]] = []
+    previous = ""
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
     for index in range(1, count + 1):
         subject = f"r{index % (count // 4 or 1):07d}"

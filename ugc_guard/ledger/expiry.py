@@ -72,6 +72,8 @@ def retention_candidates(connection: Connection, campaign: str, status: str, *, 
             select(Entry.ref, Entry.body).where(Entry.ref.in_([row[0] for row in rows]), Entry.kind == "mark_used")
         )
         for ref, body in marked:
+            if ref is None:
+                continue
             used_on = dt.date.fromisoformat(json.loads(body)["used_on"])
             moment = dt.datetime.combine(used_on, dt.time.max, tzinfo=dt.UTC)
             uses[ref] = max(moment, uses.get(ref, moment))

@@ -103,7 +103,8 @@ def takedowns(connection: Connection, *, campaign: str | None = None, after: int
             .order_by(Entry.id)
         )
         for ref, body in withdrawals:
-            scopes[ref] = json.loads(body)
+            if ref is not None:
+                scopes[ref] = json.loads(body)
     listed = []
     for submission_id, name, subject, withdrawn_at, content, body in rows:
         payload = json.loads(body)

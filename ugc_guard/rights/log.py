@@ -12,16 +12,28 @@ __all__ = ["due_rows"]
 
 
 class Logged(Protocol):
-    id: int
-    campaign: str | None
-    subject: str | None
-    regime: str
-    kind: str
-    received: dt.date
-    reference: str | None
-    extended: bool
-    closed_on: dt.date | None
-    outcome: str | None
+    """What :func:`due_rows` reads of a logged request (``ugc_guard.ledger.requests.RightsRequest``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def campaign(self) -> str | None: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def regime(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def received(self) -> dt.date: ...
+    @property
+    def reference(self) -> str | None: ...
+    @property
+    def extended(self) -> bool: ...
+    @property
+    def closed_on(self) -> dt.date | None: ...
+    @property
+    def outcome(self) -> str | None: ...
 
 
 def due_rows(requests: Iterable[Logged], on: dt.date) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ class RightsStage:
             return self.unknown(ctx) if handler == self.page else Problem(
                 "subject-required", "no valid subject cookie; open the terms page on this device first")
         try:
-            return await handler(ctx)  # type: ignore[no-any-return]
+            return await handler(ctx)
         except Problem as problem:
             return problem
         except LedgerError:
@@ -80,11 +80,11 @@ class RightsStage:
 
     def _lang(self, ctx: RequestContext, requested: str | None = None) -> str:
         terms = self.policy.terms
-        return choose_language(requested or self._query(ctx, "lang"), ctx.headers.get("accept-language"), terms.texts,
-                               terms.default_language)
+        return str(choose_language(requested or self._query(ctx, "lang"), ctx.headers.get("accept-language"), terms.texts,
+                                   terms.default_language))
 
     def _url(self, ctx: RequestContext, page: str) -> str:
-        return ctx.scope.get("root_path", "").rstrip("/") + self.policy.prefix + page
+        return str(ctx.scope.get("root_path", "")).rstrip("/") + self.policy.prefix + page
 
     async def _export(self, subject: str) -> dict[str, Any]:
         call = functools.partial(export_subject, self.site.ledger.sync, self.site.campaign, subject,

@@ -73,9 +73,9 @@ def find_subjects(ledger: Ledger, *, email: str | None = None, content_sha256: s
                 found.append({"campaign": view.campaign, "subject": view.subject, "matched_by": "content_sha256",
                               "entry_id": view.id})
     if receipt is not None:
-        view = ledger.entry(receipt.entry_id)
-        if view is not None and view.campaign == receipt.campaign and view.hash == receipt.hash:
-            found.append({"campaign": view.campaign, "subject": view.subject, "matched_by": "receipt", "entry_id": view.id})
+        named = ledger.entry(receipt.entry_id)
+        if named is not None and named.campaign == receipt.campaign and named.hash == receipt.hash:
+            found.append({"campaign": named.campaign, "subject": named.subject, "matched_by": "receipt", "entry_id": named.id})
     unique: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in found:
         unique.setdefault((row["campaign"], row["subject"]), row)
