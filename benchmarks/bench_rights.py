@@ -191,8 +191,8 @@ What limits the figures:
   the ledger, only on the subject's number of entries, and it is Python CPU-bound.
 - **Retention** appends two entries per expired submission (the retention action and the `expired`
   status), 1,000 per transaction. Each entry is hashed into the chain, so the chain's single writer
-  bounds it. Per batch it costs one candidate query (a primary-key range on the status index), one
-  `mark_used` lookup, one hook call, one append and one status update. With a webhook, add one HTTP
+  bounds it. Per batch it costs one candidate query (a seek on the status index by campaign, status and
+  id, limit pushed down), one `mark_used` lookup, one hook call, one append and one status update. With a webhook, add one HTTP
   round trip per 500 files. A second run reads only the status index, where expired submissions are
   skipped, so it finds nothing and costs one short query.
 """
