@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio
+from anyio.abc import TaskGroup
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
@@ -16,7 +17,7 @@ from ..policy.uploads import UploadLimits
 from .limits import Budget
 from .multipart import MultipartReader, Part, boundary_of, filename_of
 from .refusal import Refusal
-from .spool import BATCH_BYTES, BodySpool, RangeReader
+from .spool import BodySpool, RangeReader
 
 __all__ = ["ClientGone", "Intake", "raw_file_facts", "receive_body"]
 
@@ -52,7 +53,7 @@ async def receive_body(
     intake = Intake(spool, raw_sha256=hashlib.sha256() if raw else None)
     try:
         with anyio.fail_after(duration_seconds(limits.deadline)):
-            await _read(receive, spool, budget, parser, intake)
+            await _read_alongside_writes(receive, spool, budget, parser, intake)
     except TimeoutError:
         raise Refusal("upload-timeout", f"the upload did not arrive within {limits.deadline}") from None
     if parser is not None:
@@ -60,7 +61,23 @@ async def receive_body(
     return intake
 
 
-async def _read(receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake) -> None:
+async def _read_alongside_writes(
+    receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake
+) -> None:
+    """Receive and parse on the event loop while a worker thread hashes and writes the previous batch."""
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:
+        try:
+            await _read(receive, spool, budget, parser, intake, group)
+        except Exception as error:  # re-raised as itself once the batch in flight is done, not as a group
+            failure = error
+    if failure is not None:
+        raise failure
+
+
+async def _read(
+    receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake, group: TaskGroup
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -74,8 +91,8 @@ async def _read(receive: Receive, spool: BodySpool, budget: Budget, parser: Mult
             else:
                 budget.file_size(spool.size)
                 spool.queue_hash(intake.raw_sha256, chunk)
-            if spool.pending >= BATCH_BYTES:
-                await spool.flush()
+            if spool.batch_full:
+                await spool.flush_behind(group)
         if not message.get("more_body", False):
             break
     await spool.flush()
