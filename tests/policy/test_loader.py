@@ -194,3 +194,9 @@ def test_durations_are_calendar_aware() -> None:
     assert add_duration(summer, "P3M") == dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
     assert add_duration(summer, "P90D") == dt.datetime(2026, 9, 29, tzinfo=dt.UTC)
     assert duration_seconds("PT90S") == 90
+
+
+def test_a_key_with_a_line_break_is_quoted_in_its_one_line_error(policy_file) -> None:
+    path = policy_file({"age": {"colour\nred": 1}})
+    (line,) = errors_of(path)
+    assert line.startswith(f'{path}: age."colour\\nred": unknown key;') and "\n" not in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from .models import Policy
 
 __all__ = ["PolicyError", "load_policies", "load_policy"]
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.+/-]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -124,7 +126,13 @@ def _interpolate(value: Any, env: Mapping[str, str], loc: tuple[Any, ...], file:
 def _dotted(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        name = str(part)
+        if not _PLAIN_KEY.match(name):  # a key with line breaks or odd characters must not break the one-line format
+            name = json.dumps(name, ensure_ascii=True)
+        text += f".{name}" if text else name
     return text or "(top level)"
 
 
