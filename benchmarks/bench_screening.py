@@ -49,7 +49,8 @@ def write_bench_policy(folder: Path, strip_metadata: bool = True, temp_dir: str 
     limits = {"max_total_bytes": "3GiB", "max_file_bytes": "3GiB", "deadline": "PT1H"}
     return write_policy(
         folder,
-        {"uploads": {"routes": [{"path": "/upload", "limits": limits}], "images": {"strip_metadata": strip_metadata},
+        {"campaign": {"hosts": ["testserver", "127.0.0.1"]},  # the latency test goes over a real socket
+         "uploads": {"routes": [{"path": "/upload", "limits": limits}], "images": {"strip_metadata": strip_metadata},
                      "content_types": ["image/jpeg", "video/mp4"], **({"temp_dir": temp_dir} if temp_dir else {})}},
     )  # fmt: skip
 
@@ -240,6 +241,9 @@ def load(port: int, seconds: float, workers: int) -> None:
             response = connection.getresponse()
             response.read()
             done[0] += 1
+            if response.status != 200:  # a refused upload costs the server nothing: the figure would lie
+                print(f"upload answered {response.status}", file=sys.stderr, flush=True)
+                os._exit(1)
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
@@ -255,8 +259,11 @@ def latencies(port: int, count: int) -> list[float]:
     for _ in range(count):
         started = time.perf_counter()
         connection.request("GET", "/ping")
-        connection.getresponse().read()
+        response = connection.getresponse()
+        response.read()
         result.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise SystemExit(f"GET /ping answered {response.status}, not 200")
         time.sleep(0.005)
     return result
 
@@ -288,6 +295,8 @@ def event_loop(count: int, workers: int) -> tuple[float, float, float, float, st
             )  # fmt: skip
             time.sleep(3.0)  # let the uploads get going
             busy = latencies(port, count)
+            if loader.poll() is not None:
+                raise SystemExit("the upload load stopped early (see its message above): the busy figures are void")
             loader.kill()
             loader.wait()
         finally:

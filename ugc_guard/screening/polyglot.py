@@ -11,7 +11,7 @@ import re
 from .refusal import Refusal
 from .spool import RangeReader
 
-__all__ = ["check_polyglot"]
+__all__ = ["check_polyglot", "has_markup"]
 
 ZIP_END = b"PK\x05\x06"
 ZIP_TAIL = 22 + 65535  # the end-of-central-directory record plus its longest comment
@@ -19,6 +19,9 @@ MARKUP = re.compile(
     rb"<(?:script|html|\?php|svg|iframe|object|embed|body|!doctype\s+html|meta\s+http-equiv)[\s>/]|javascript:",
     re.IGNORECASE,
 )
+_MARKUP_LOWER = re.compile(MARKUP.pattern)  # the same pattern, for data already lowercased
+_TAG_STARTS = (b"script", b"html", b"?php", b"svg", b"iframe", b"object", b"embed", b"body", b"!doctype", b"meta")
+"""What follows the ``<`` of every tag MARKUP matches (lowercased)."""
 SCAN_CHUNK = 1024 * 1024
 EDGE = 64 * 1024
 
@@ -41,6 +44,24 @@ def check_polyglot(reader: RangeReader, whole: bool) -> None:
         position = start
         while position < end:
             data = reader.pread(min(SCAN_CHUNK + overlap, end - position), position)
-            if MARKUP.search(data):
+            if has_markup(data):
                 raise Refusal("content-rejected", "the file contains HTML or script markup")
             position += SCAN_CHUNK
+
+
+def has_markup(data: bytes) -> bool:
+    """Return ``MARKUP.search(data) is not None``, about ten times faster.
+
+    The regular expression engine holds the GIL for its whole search: about 20 ms per MiB of image
+    data (which has a ``<`` every few hundred bytes), a stall of the event loop. Here the data is
+    lowercased once (ASCII only, as ``re.IGNORECASE`` does for bytes) and split at ``<``; only when
+    a piece starts like one of the tags does the pattern itself run.
+    """
+    lowered = data.lower()
+    if b"javascript:" in lowered:
+        return True
+    pieces = lowered.split(b"<")
+    del pieces[0]  # what precedes the first "<"
+    if not any(piece.startswith(_TAG_STARTS) for piece in pieces):
+        return False
+    return _MARKUP_LOWER.search(lowered) is not None
