@@ -42,7 +42,7 @@ def agents_group() -> None:
 
 @agents_group.command("refresh")
 @click.argument("robots_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=AGENTS_FILE, show_default=True,
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=AGENTS_FILE, show_default=False,
               help="Where to write the agent list (default: the installed package's copy).")
 def refresh(robots_json: Path, output: Path) -> None:
     """Regenerate the agent list from ai.robots.txt's ROBOTS_JSON (LICENSE and VERSION beside it are kept)."""
