@@ -94,7 +94,9 @@ class RequestContext:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if extra:
-                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                    # A new list in the same message, as Starlette's MutableHeaders(scope=message) does:
+                    # the sender's own header list (a shared Response's) is never changed.
+                    message["headers"] = [*message.get("headers", ()), *extra]
                 if on_start is not None:
                     on_start(message["status"])
             await send(message)

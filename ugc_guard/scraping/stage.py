@@ -57,10 +57,12 @@ class ScrapingStage:
             await self._flag(ctx)
             return Problem("not-found")
         agent = self.rules.matcher.classify(ctx.user_agent)
+        ctx.state["agent"] = agent
+        if agent.kind is AgentKind.unknown:  # browsers: nothing more to decide
+            return None
         if agent.kind is AgentKind.search_bot and self.verify_search_bots and not await self._verified(ctx, agent):
             ctx.state[UNVERIFIED_BOT] = True
-            agent = Agent(AgentKind.unknown, agent.token)
-        ctx.state["agent"] = agent
+            agent = ctx.state["agent"] = Agent(AgentKind.unknown, agent.token)
         if self.rules.refuses(agent, path):
             return Problem("automated-access-forbidden", f"the user agent {agent.token!r} may not access this site")
         return None
