@@ -543,8 +543,8 @@ def fuzz_summary(seconds: int) -> str:
                  "(random JSON and forms) through the real middleware on a SQLite ledger, 120 examples each: never a 5xx, "
                  "never an exception, each request bounded (60 s), and the ledger counts change only with a 201 / 303 that "
                  "reports them. Policy files (random mappings, mutations of policies/onscreen.yaml, damaged YAML text), "
-                 "150 examples each: only `PolicyError`, one line per problem naming the file — except keys with line breaks "
-                 "(xfail in tests/proof/test_fuzz_policy.py: `ugc_guard/policy/loader.py` `_dotted` writes keys unquoted).")
+                 "150 examples each: only `PolicyError`, one line per problem naming the file (the fuzzing found keys with line breaks splitting "
+                 "error lines; fixed in `ugc_guard/policy/loader.py`, commit 18c8dcf).")
     try:
         import atheris  # noqa: F401
     except ImportError:
