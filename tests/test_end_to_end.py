@@ -57,9 +57,9 @@ def test_accepted_upload_is_recorded_with_both_grants_before_the_app_sees_it(sit
     assert record["submission"].data["content_sha256"] == digest
     assert record["acceptance"].kind == "terms_acceptance" and record["acceptance"].terms_version == "1"
     licence, portrait = (entry.data for entry in record["entries"])
-    assert licence["licence_id"] == "LicenseRef-test-ugc" and licence["irrevocable"] is True
+    assert licence["licence_id"] == "LicenseRef-test-ugc" and licence["irrevocable"] is True and licence["capacity"] == "self"
     assert set(licence["rights"]) == {"modify", "adapt", "publish", "copy", "display", "republish", "communicate_to_public", "sublicense"}
-    assert portrait == {"own_consent": True, "others_declaration": True, "withdrawable": True}
+    assert portrait == {"own_consent": True, "others_declaration": True, "withdrawable": True, "others": "none"}
     assert ledger.verify_receipt(response.json()["receipt"]).ok
     assert ledger.verify().ok
 
@@ -110,3 +110,30 @@ def test_ledger_down_after_acceptance_refuses_with_503_and_the_app_never_runs(
     response = client.post("/upload", content=body, headers={"content-type": content_type})
     assert response.status_code == 503 and response.json()["code"] == "ledger-unavailable"
     assert REACHED == []
+
+
+def test_a_minors_upload_records_the_licence_as_granted_with_guardian_consent(
+    policy_file: Callable[..., Path], sqlite_url: str
+) -> None:
+    from tests.gate.conftest import Harness, Outbox
+    from tests.gate.test_guardian import SEVENTEEN, confirm
+    from ugc_guard.gate import set_notifier
+
+    REACHED.clear()
+    ledger = Ledger(sqlite_url, secret="test-secret-" + "x" * 32)
+    ledger.upgrade()
+    app = Starlette(routes=[Route("/upload", store, methods=["POST"])])
+    guard = UGCGuard(app, policy=policy_file({"age": {"guardian_minimum": 16}}), ledger=sqlite_url)
+    outbox = Outbox()
+    set_notifier(guard, outbox)
+    minor = TestClient(guard, base_url="http://testserver")
+    assert accept_form(minor, birth_date=SEVENTEEN, guardian_email="parent@example.org").status_code == 303
+    body, content_type = upload_form("me.jpg", "image/jpeg", jpeg())
+    pending = minor.post("/upload", content=body, headers={"content-type": content_type})
+    assert pending.status_code == 403 and pending.json()["code"] == "guardian-consent-pending"
+    assert confirm(Harness(guard, outbox, sqlite_url)).status_code == 200
+    response = minor.post("/upload", content=body, headers={"content-type": content_type})
+    assert response.status_code == 201, response.text
+    (submission,) = ledger.submissions().items
+    licence = ledger.grants(submission.id)[1]
+    assert licence.kind == "licence_grant" and licence.data["capacity"] == "guardian"

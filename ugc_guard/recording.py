@@ -8,8 +8,10 @@ without the gate can never record a grant nobody accepted terms for.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .gate.age import band_labels
 from .gate.lang import choose_language
 from .gate.status import missing, refusal_code
 from .ledger import LedgerError
@@ -36,6 +38,7 @@ class SubmissionRecorder:
         policy = site.policy
         self.grants_by_language = {language: LicenceGrant.from_policy(policy, language) for language in policy.licence.texts}
         self.portrait_withdrawable = policy.portrait.withdrawable
+        self.adult_band = band_labels(gate.age_rule)[0]
 
     async def record(self, ctx: RequestContext, screened: ScreenedUpload) -> Submission:
         """Append every file with its licence and portrait grants; return the submission for ``request.state.ugc``.
@@ -55,10 +58,13 @@ class SubmissionRecorder:
         policy = self.site.policy
         language = choose_language(None, ctx.header(b"accept-language"), policy.licence.texts, policy.terms.default_language)
         licence = self.grants_by_language[language]
+        if status.age_band != self.adult_band:  # a minor: the confirmed guardian consent covers the licence
+            licence = replace(licence, capacity="guardian")
         portrait = PortraitGrant(
             own_consent=screened.grants.portrait_self,
             others_declaration=screened.grants.portrait_others is not None,
             withdrawable=self.portrait_withdrawable,
+            others=screened.grants.portrait_others,
         )
         client = ClientInfo(ctx.client, ctx.user_agent or None)
         recorded: list[Any] = []

@@ -97,6 +97,8 @@ class LicenceGrant:
     royalty_free: bool = True
     sublicensable: bool = True
     irrevocable: bool = True
+    capacity: Literal["self", "guardian"] = "self"
+    """Who granted it: the uploader, or (a minor) the uploader with a confirmed guardian consent covering the licence."""
 
     @classmethod
     def from_policy(cls, policy: Policy, language: str) -> LicenceGrant:
@@ -117,3 +119,5 @@ class PortraitGrant:
     own_consent: bool
     others_declaration: bool
     withdrawable: bool = True
+    others: Literal["none", "all-consented"] | None = None
+    """What was declared about other people: nobody else is recognisable, or every one of them consented."""

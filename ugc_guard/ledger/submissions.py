@@ -48,11 +48,11 @@ def record_submission(
         "licence_id": licence.licence_id, "licence_version": licence.version,
         "text_sha256": licence.text_sha256, "rights": list(licence.rights), "territory": licence.territory,
         "exclusive": licence.exclusive, "royalty_free": licence.royalty_free, "sublicensable": licence.sublicensable,
-        "irrevocable": licence.irrevocable, "warranties": list(licence.warranties),
+        "irrevocable": licence.irrevocable, "warranties": list(licence.warranties), "capacity": licence.capacity,
     }, ref=-1, content_sha256=grant_hash)
     portrait_draft = Draft("portrait_grant", subject, {
         "own_consent": portrait.own_consent, "others_declaration": portrait.others_declaration,
-        "withdrawable": portrait.withdrawable,
+        "withdrawable": portrait.withdrawable, "others": portrait.others,
     }, ref=-1, content_sha256=grant_hash)
 
     def after(connection: Connection, stored: list[Stored]) -> None:
