@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio
-from anyio.abc import TaskGroup
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
@@ -64,20 +63,15 @@ async def receive_body(
 async def _read_alongside_writes(
     receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake
 ) -> None:
-    """Receive and parse on the event loop while a worker thread hashes and writes the previous batch."""
-    failure: Exception | None = None
-    async with anyio.create_task_group() as group:
-        try:
-            await _read(receive, spool, budget, parser, intake, group)
-        except Exception as error:  # re-raised as itself once the batch in flight is done, not as a group
-            failure = error
-    if failure is not None:
-        raise failure
+    """Receive and parse on the event loop while the spool threads hash and write the previous batch."""
+    try:
+        await _read(receive, spool, budget, parser, intake)
+    finally:
+        with anyio.CancelScope(shield=True):  # refused, gone or timed out: no batch may outlive the request
+            await spool.drain()
 
 
-async def _read(
-    receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake, group: TaskGroup
-) -> None:
+async def _read(receive: Receive, spool: BodySpool, budget: Budget, parser: MultipartReader | None, intake: Intake) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -90,9 +84,9 @@ async def _read(
                 parser.feed(chunk)
             else:
                 budget.file_size(spool.size)
-                spool.queue_hash(intake.raw_sha256, chunk)
+                spool.queue_hash(intake.raw_sha256, chunk, spool.size - len(chunk))
             if spool.batch_full:
-                await spool.flush_behind(group)
+                await spool.flush_behind()
         if not message.get("more_body", False):
             break
     await spool.flush()

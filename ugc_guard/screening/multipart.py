@@ -179,7 +179,7 @@ class MultipartReader:
             raise Refusal("malformed-upload", "the multipart body could not be followed")
         part.length += size
         self.budget.file_size(part.length)
-        self.spool.queue_hash(part.hasher, view)
+        self.spool.queue_hash(part.hasher, view, where)
 
     def _on_end(self) -> None:
         self.ended = True

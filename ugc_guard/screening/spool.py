@@ -8,6 +8,7 @@ Ranges of the spool are read with ``os.pread``: any number of readers, no shared
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import io
@@ -17,7 +18,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
-from anyio.abc import TaskGroup
 
 __all__ = ["BATCH_BYTES", "BodySpool", "RangeReader", "TempFiles"]
 
@@ -27,6 +27,9 @@ SMALL_BATCH_BYTES = 1024 * 1024
 """Batches stay this small until the body passes ``BATCH_BYTES``: a small upload spills to its temporary
 file as early as before, a large one gets the larger batches (fewer thread hops and GIL hand-overs)."""
 TEMP_PREFIX = "ugc-guard-"
+_THREADS = concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="ugc-guard-spool")
+"""Where :meth:`BodySpool.flush_behind` hashes and writes: submitting starts a thread at once, which an
+anyio task would only do once the event loop gets a turn. Hashing and writing release the GIL."""
 
 
 class TempFiles:
@@ -60,8 +63,13 @@ class TempFiles:
 class BodySpool:
     """Append-only store of the request body with hashes fed from the same batches.
 
-    ``queue(data)`` records received bytes; ``queue_hash(hasher, data)`` feeds a hash; both run for
-    real in :meth:`flush_behind` (whenever :attr:`batch_full`) or :meth:`flush`.
+    ``queue(data)`` records received bytes; ``queue_hash(hasher, data, offset)`` feeds a hash; both
+    run for real in :meth:`flush_behind` (whenever :attr:`batch_full`) or :meth:`flush`.
+
+    Received bytes are copied into one buffer per batch as they arrive (a few microseconds per
+    chunk on the event loop), so a worker hashes a file's share of a batch as one view of that
+    buffer and writes the batch in one call: each call releases the GIL for the whole batch,
+    instead of handing it back and forth (and waiting for it behind a busy event loop) per chunk.
     """
 
     def __init__(self, temp: TempFiles, memory_limit: int) -> None:
@@ -71,20 +79,36 @@ class BodySpool:
         self.path: str | None = None
         self._fd: int | None = None
         self._memory = bytearray()
-        self._writes: list[bytes | memoryview] = []
-        self._hashes: list[tuple[Any, bytes | memoryview]] = []
+        self._batch = bytearray()
+        self._batch_start = 0
+        """Where the batch buffer starts in the body."""
+        self._hashes: list[tuple[Any, int, int, bytes | memoryview | None]] = []
+        """(hasher, start, end, data): a range of the body in the batch buffer, or data given as is."""
         self.pending = 0
-        self._behind: anyio.Event | None = None
-        self._failure: Exception | None = None
+        self._jobs: list[concurrent.futures.Future[None]] = []
         temp.on_remove(self.close)
 
     def queue(self, data: bytes | memoryview) -> None:
-        self._writes.append(data)
+        self._batch += data
         self.size += len(data)
         self.pending += len(data)
 
-    def queue_hash(self, hasher: Any, data: bytes | memoryview) -> None:
-        self._hashes.append((hasher, data))
+    def queue_hash(self, hasher: Any, data: bytes | memoryview, offset: int | None = None) -> None:
+        """Feed ``data`` to ``hasher``; ``offset`` says where ``data`` lies in the body when it was queued."""
+        if offset is None or offset < self._batch_start or offset + len(data) > self.size:  # not (all) in the batch buffer
+            self._hashes.append((hasher, -1, -1, data))
+            return
+        end = offset + len(data)
+        hashes = self._hashes
+        if hashes and hashes[-1][0] is hasher and hashes[-1][2] == offset:  # continues the last range
+            hashes[-1] = (hasher, hashes[-1][1], end, None)
+        else:
+            hashes.append((hasher, offset, end, None))
+
+    @property
+    def _writes(self) -> list[bytes | bytearray | memoryview]:
+        """What the next flush writes (some tests store it with ``_apply`` directly)."""
+        return [self._batch] if self._batch else []
 
     @property
     def batch_full(self) -> bool:
@@ -98,54 +122,48 @@ class BodySpool:
         if writes or hashes:
             await anyio.to_thread.run_sync(self._apply, writes, hashes)
 
-    async def flush_behind(self, group: TaskGroup) -> None:
-        """Start the queued batch in a worker thread (a task in ``group``) and return at once.
+    async def flush_behind(self) -> None:
+        """Hand the queued batch to the spool threads and return at once.
 
-        The caller goes on receiving and parsing the next batch meanwhile. One batch runs at a time
-        (this first waits for the previous one), so writes and hash updates keep their order and
-        memory holds at most two batches. Await :meth:`flush` (or :meth:`settle`) at the end.
+        The caller goes on receiving and parsing the next batch meanwhile: the threads start now,
+        whether or not the caller's ``receive`` ever yields to the event loop. One batch runs at a
+        time (this first waits for the previous one), so writes and hash updates keep their order
+        and memory holds at most two batches. The caller must end with :meth:`flush` on success and
+        :meth:`drain` in any case, before the spool's files are removed.
         """
         await self.settle()
         writes, hashes = self._take()
-        if not writes and not hashes:
-            return
-        done = self._behind = anyio.Event()
-        group.start_soon(self._apply_behind, writes, hashes, done)
+        if hashes and writes:  # hashing and copying into the page cache side by side
+            self._jobs = [_THREADS.submit(_feed, hashes), _THREADS.submit(self._store, writes)]
+        elif writes or hashes:
+            self._jobs = [_THREADS.submit(self._apply, writes, hashes)]
 
     async def settle(self) -> None:
         """Wait for the batch :meth:`flush_behind` started; raise what it raised (e.g. a full disk)."""
-        if self._behind is not None:
-            await self._behind.wait()
-            self._behind = None
-        if self._failure is not None:
-            failure, self._failure = self._failure, None
-            raise failure
+        await self.drain()
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            job.result()
 
-    async def _apply_behind(self, writes: list[bytes | memoryview], hashes: list[tuple[Any, bytes | memoryview]], done: anyio.Event) -> None:
-        try:
-            if hashes and writes:  # hashing and copying into the page cache side by side
-                async with anyio.create_task_group() as group:
-                    group.start_soon(anyio.to_thread.run_sync, _feed, hashes)
-                    await anyio.to_thread.run_sync(self._store, writes)
-            else:
-                await anyio.to_thread.run_sync(self._apply, writes, hashes)
-        except Exception as error:  # kept for settle(): a task group would wrap it in an exception group
-            self._failure = error
-        finally:
-            done.set()
+    async def drain(self) -> None:
+        """Wait, without raising, until no batch is being written or hashed."""
+        pending = [job for job in self._jobs if not job.done()]
+        if pending:  # the reader is ahead of the threads: wait for them in a worker thread
+            await anyio.to_thread.run_sync(concurrent.futures.wait, pending)
 
-    def _take(self) -> tuple[list[bytes | memoryview], list[tuple[Any, bytes | memoryview]]]:
-        writes, hashes = self._writes, self._hashes
-        self._writes, self._hashes, self.pending = [], [], 0
+    def _take(self) -> tuple[list[bytes | bytearray | memoryview], list[tuple[Any, bytes | memoryview]]]:
+        batch, start = self._batch, self._batch_start
+        view = memoryview(batch)
+        hashes = [(hasher, view[begin - start : end - start] if data is None else data) for hasher, begin, end, data in self._hashes]
+        writes = self._writes
+        self._batch, self._batch_start, self._hashes, self.pending = bytearray(), self.size, [], 0
         return writes, hashes
 
-    def _apply(self, writes: list[bytes | memoryview], hashes: list[tuple[Any, bytes | memoryview]]) -> None:
-        # One worker hop per batch: hashing a batch (~2 GB/s) and copying it into the page cache
-        # take about as long as the hop itself would cost to split them over two threads.
+    def _apply(self, writes: list[bytes | bytearray | memoryview], hashes: list[tuple[Any, bytes | memoryview]]) -> None:
         _feed(hashes)
         self._store(writes)
 
-    def _store(self, writes: list[bytes | memoryview]) -> None:
+    def _store(self, writes: list[bytes | bytearray | memoryview]) -> None:
         if self._fd is None and self.size <= self.memory_limit:
             for data in writes:
                 self._memory += data
@@ -177,21 +195,11 @@ class BodySpool:
 
 
 def _feed(hashes: list[tuple[Any, bytes | memoryview]]) -> None:
-    # Consecutive pieces for one hasher are joined and hashed in one call. Each update releases the
-    # GIL while it hashes and must win it back to return; with the event loop busy, winning it back
-    # can take a whole switch interval (5 ms), so one update per batch instead of one per received
-    # chunk keeps the hash from crawling (the join is a memory copy, far cheaper than the wait).
-    start = 0
-    while start < len(hashes):
-        hasher = hashes[start][0]
-        end = start + 1
-        while end < len(hashes) and hashes[end][0] is hasher:
-            end += 1
-        hasher.update(hashes[start][1] if end == start + 1 else b"".join(data for _, data in hashes[start:end]))
-        start = end
+    for hasher, data in hashes:
+        hasher.update(data)
 
 
-def _write_batch(fd: int, writes: list[bytes | memoryview]) -> None:
+def _write_batch(fd: int, writes: list[bytes | bytearray | memoryview]) -> None:
     """Write the pieces in order: one ``writev`` per 1,024 pieces (one GIL hand-over, not one per piece)."""
     for start in range(0, len(writes), _IOV_MAX):
         pieces = writes[start : start + _IOV_MAX]
