@@ -119,7 +119,11 @@ class SiteRouter:
 
     def select(self, scope: Scope) -> Site | None:
         """Return the site serving this request's host, the fallback site, or None."""
-        raw = next((value for name, value in scope["headers"] if name == b"host"), None)
+        raw = None
+        for name, value in scope["headers"]:  # a plain loop: a generator costs more than the search
+            if name == b"host":
+                raw = value
+                break
         if raw is not None:
             try:
                 return self._by_raw_host[raw]
