@@ -4,6 +4,7 @@ timeout, and database errors turned into one-line :class:`LedgerError` subclasse
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,19 +52,50 @@ def create_ledger_engine(url: str, *, connect_timeout: float = 5.0, synchronous:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return create_engine(
+            engine = create_engine(
                 parsed,
                 connect_args={
                     "connect_timeout": max(2, math.ceil(connect_timeout)),
                     # a writer stuck while holding a chain lock must not stall every other writer for ever
                     "options": f"-c lock_timeout={int(connect_timeout * 3000)}",
                 },
-                pool_pre_ping=True,
+                pool_pre_ping=False,  # replaced by _ping_when_idle: no extra round trip for a busy connection
                 pool_timeout=connect_timeout,
             )
         except (ImportError, exc.NoSuchModuleError):
             raise LedgerError("PostgreSQL ledgers need psycopg 3: pip install 'ugc-guard[postgres]'") from None
+        _ping_when_idle(engine)
+        return engine
     raise LedgerError(f"{display_url(url)}: unsupported ledger database {backend!r}; use sqlite:/// or postgresql+psycopg://")
+
+
+PING_AFTER = 1.0
+"""Seconds a pooled PostgreSQL connection may sit idle before checkout tests it with a round trip."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pre-ping, but only connections idle for more than ``PING_AFTER`` seconds.
+
+    A connection handed back a moment ago (a writer appending in a loop) was alive then; testing it
+    again would add a round trip to every append. One that sat idle (a server restart, a network
+    drop, an idle timeout) is tested as ``pool_pre_ping`` would, and replaced if dead.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["ugc_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("ugc_idle_since", None)
+        if since is None or time.monotonic() - since <= PING_AFTER:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:  # any failure means the connection is unusable
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection did not answer; reconnecting")
 
 
 def _sqlite_events(engine: Engine, busy_timeout: float, synchronous: str) -> None:
