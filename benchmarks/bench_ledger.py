@@ -212,17 +212,20 @@ What limits the figures:
   one commit must reach the disk before the next entry can be chained, and commits cannot overlap.
   **durability=normal** (`synchronous=NORMAL`) removes the wait and is bound by Python CPU per
   append. An OS crash may then drop the newest entries, but the chain is never broken or forked.
-- **PostgreSQL, 16 writer processes on 2 cores** is CPU-bound, not disk-bound: full and normal
-  durability come out about the same. The 16 Python writers and their 16 server backends share 2
-  cores, and each append costs about 1–1.5 ms of CPU across client and server: a pool ping, a
-  key read, the id sequence, the server-side append with five index updates, the status upsert and
-  the commit. The chain lock is held only inside one server-side call pipelined with COMMIT, never
-  across a client round trip, so more cores would raise the figure. One more writer on the same
-  cores would not.
-- **Verify** streams rows from the driver in chain order and does one JSON encode and one SHA-256
-  per entry in a single Python process. About half the time is spent on row delivery. Entries are
-  independent apart from the previous-hash comparison, so verifying position ranges in parallel
-  processes would scale it with cores; that is not built yet.
+- **PostgreSQL, 16 writer processes on 2 cores** is CPU-bound: 16 Python writers and their 16
+  server backends share 2 cores. An append costs about 0.9 ms of client CPU (psycopg's Python
+  pipeline and cursor machinery is about half of it, then evidence hashing, sealing and canonical
+  JSON) and about 0.6-0.7 ms of server CPU (the id and key read, the function with five index
+  updates, the status upsert, the commit). That is ~1.5 ms per append, so 2 cores top out near
+  1,300/s before lock hand-off costs. Each append makes two round trips: ids and key (no lock), then
+  the function call, status upsert and COMMIT pipelined; the chain lock is held only inside that
+  second one. With durability=full the lock is also held while the commit's WAL flush completes,
+  so the disk's flush latency adds to every append's turn. More cores would raise the figure; more
+  writers on the same cores would not.
+- **Verify** cuts the chain into one (campaign, position) range per CPU and checks them in
+  parallel processes (the caller takes the first range), each doing one JSON encode and one
+  SHA-256 per entry on rows streamed from the driver. It is bound by CPU: Python per row, plus, on
+  PostgreSQL, the server backends formatting and sending the rows on the same 2 cores.
 """
 
 
