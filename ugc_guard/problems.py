@@ -38,6 +38,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "unsupported-media-type": (415, "This type of content is not accepted"),
     "content-rejected": (422, "The content failed screening"),
     "scanner-unavailable": (503, "The virus scanner did not answer"),
+    "storage-unavailable": (503, "The server cannot store uploads for screening right now"),
     "ledger-unavailable": (503, "The acceptance ledger cannot record this right now"),
     "form-too-large": (413, "The form post is larger than allowed"),
     "birth-date-invalid": (422, "The date of birth is not a valid past date"),

@@ -61,8 +61,6 @@ def test_worker_killed_mid_upload_records_nothing_and_the_other_worker_goes_on(k
     assert killed.problems == []
 
 
-@pytest.mark.xfail(strict=True, reason="a SIGKILLed worker's spool file (ugc-guard-*.body) stays in uploads.temp_dir: "
-                   "ugc_guard/screening/spool.py BodySpool._store creates it with a name and unlinks it only in TempFiles.remove")
 def test_worker_killed_mid_upload_leaves_no_temporary_file(killed: faults.FaultOutcome) -> None:
     assert killed.data["left"] == []
 
@@ -79,17 +77,11 @@ def test_full_temp_disk_records_nothing_and_recovers(full_disk: faults.FaultOutc
     assert full_disk.data["check"].problems == []  # nothing recorded for a and b, no temporary file left
 
 
-@pytest.mark.xfail(strict=True, reason="ENOSPC while spooling escapes as an unhandled OSError (ExceptionGroup from "
-                   "ugc_guard/screening/spool.py BodySpool.flush; ScreeningStage.__call__ catches only Refusal, Problem, "
-                   "ClientGone): 500 with a traceback")
 def test_full_temp_disk_while_spooling_is_a_clear_refusal(full_disk: faults.FaultOutcome) -> None:
     record = full_disk.data["records"]["a"]
-    assert record.status in (503, 507) and record.code is not None
+    assert record.status == 503 and record.code == "storage-unavailable"
 
 
-@pytest.mark.xfail(strict=True, reason="ENOSPC while writing the re-encoded image is caught by the decoder's catch-all in "
-                   "ugc_guard/screening/images.py (except Exception) and reported as 422 content-rejected: the person is told "
-                   "their image is broken")
 def test_full_temp_disk_while_reencoding_is_not_blamed_on_the_content(full_disk: faults.FaultOutcome) -> None:
     record = full_disk.data["records"]["b"]
-    assert record.status in (503, 507) and record.code != "content-rejected"
+    assert record.status == 503 and record.code == "storage-unavailable"

@@ -163,3 +163,21 @@ def test_refusals_are_counted_by_code_only(screening: Callable[..., Screening]) 
     assert sent.status == 413
     assert metrics.refusals["upload-too-large"] == before + 1
     assert all(isinstance(code, str) and code.islower() for code in metrics.snapshot()["refusals"])  # type: ignore[union-attr]
+
+
+def test_temporary_files_of_dead_processes_are_swept_and_live_ones_kept(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ugc_guard.screening.spool import TempFiles, sweep_orphans
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    orphan = tmp_path / f"ugc-guard-{dead.stdout.strip()}-abc.body"
+    orphan.write_bytes(b"left by a killed worker")
+    fd, mine = TempFiles(str(tmp_path)).create(".body")
+    os.close(fd)
+    unrelated = tmp_path / "someone-else.tmp"
+    unrelated.write_bytes(b"not ours")
+    assert sweep_orphans(str(tmp_path)) == 1
+    assert not orphan.exists() and os.path.exists(mine) and unrelated.exists()

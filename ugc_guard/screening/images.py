@@ -18,7 +18,7 @@ from PIL import Image, ImageFile, ImageOps, ImageSequence
 
 from ..policy.uploads import ImageRules
 from .refusal import Refusal
-from .spool import RangeReader, TempFiles
+from .spool import RangeReader, TempFiles, storage_error
 
 __all__ = ["CanonicalImage", "ImageReport", "check_image"]
 
@@ -63,6 +63,10 @@ def check_image(reader: RangeReader, media_type: str, rules: ImageRules, temp: T
             return ImageReport(image.format or formats[0], image.width, image.height, frames, canonical)
     except Refusal:
         raise
+    except OSError as error:
+        if storage_error(error) is not None:
+            raise Refusal("storage-unavailable", f"the re-encoded image could not be stored ({error.strerror}); try again later") from None
+        raise Refusal("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
     except Image.DecompressionBombError:
         raise Refusal("content-rejected", "the image has too many pixels") from None
     except Exception as error:

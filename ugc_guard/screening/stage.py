@@ -27,7 +27,7 @@ from .names import sanitise_filename
 from .refusal import Refusal, metrics
 from .replay import Segment, body_length, file_segment, multipart_segments, replay_receive, set_body_headers, spool_segment
 from .screen import screen_file
-from .spool import BodySpool, TempFiles
+from .spool import BodySpool, TempFiles, storage_error, sweep_orphans
 
 __all__ = ["ScreeningStage", "unrecorded"]
 
@@ -52,6 +52,7 @@ class ScreeningStage:
         self.uploads = policy.uploads
         self.record = record
         self.mark_not_stored = mark_not_stored
+        sweep_orphans(self.uploads.temp_dir)  # files a killed worker could not remove (once, at start)
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         route = ctx.upload_route
@@ -72,6 +73,13 @@ class ScreeningStage:
         except ClientGone:
             metrics.disconnected += 1
             return Problem("malformed-upload", "the client disconnected before the upload was complete")
+        except (OSError, BaseExceptionGroup) as error:
+            cause = storage_error(error)
+            if cause is None:
+                raise
+            logger.error("ugc_guard: cannot spool an upload in %s: %s", self.uploads.temp_dir or "the temporary folder", cause)
+            metrics.refusals["storage-unavailable"] += 1
+            return Problem("storage-unavailable", f"the upload could not be stored for screening ({cause.strerror}); try again later")
         finally:
             if not handed_over:
                 await anyio.to_thread.run_sync(temp.remove)
