@@ -221,3 +221,25 @@ def test_mounts_in_fastapi(make_policy, with_stages) -> None:
     response = TestClient(api).get("/hello")
     assert response.json() == {"hello": "world"} and response.headers["x-stage"] == "seen"
     assert recorder.statuses == [200]
+
+
+def test_a_notifier_passed_to_the_middleware_delivers_guardian_links(make_policy, sqlite_url: str) -> None:
+    from tests.gate.conftest import accept_form
+    from tests.gate.test_guardian import SEVENTEEN
+    from ugc_guard.ledger import Ledger
+
+    class Outbox:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        async def send_guardian_link(self, message: Any) -> None:
+            self.sent.append(message)
+
+    Ledger(sqlite_url).upgrade()
+    outbox = Outbox()
+    policy = make_policy({"age": {"guardian_minimum": 16}})
+    guard = UGCGuard(PlainTextResponse("x"), policy=policy, ledger=sqlite_url, notifier=outbox)
+    client = TestClient(guard)
+    assert accept_form(client, birth_date=SEVENTEEN, guardian_email="parent@example.org").status_code == 303
+    (message,) = outbox.sent
+    assert message.to == "parent@example.org" and "/ugc-guard/guardian/confirm?token=" in message.link

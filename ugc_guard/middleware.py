@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,7 +27,8 @@ class UGCGuard:
     list, to serve several campaign sites chosen by Host header. ``ledger`` and
     ``rate_limit_storage`` override the policies' URLs. A request for a host no policy serves gets
     421 ``unknown-host``, unless ``unknown_host`` names the campaign id to serve it instead.
-    ``development`` allows a missing secret (with a warning).
+    ``development`` allows a missing secret (with a warning). ``notifier`` delivers guardian links
+    (an object with ``async send_guardian_link(message)``); default: the policy's ``age.notifier``.
 
     Raises :class:`~ugc_guard.policy.PolicyError` when a policy cannot be used.
     """
@@ -41,13 +43,15 @@ class UGCGuard:
         rate_limit_storage: str | None = None,
         unknown_host: str = "reject",
         development: bool = False,
+        notifier: Any = None,
     ) -> None:
         if (policy is None) == (policies is None):
             raise TypeError("UGCGuard needs policy= (one policy file) or policies= (a folder or list), not both")
         loaded = _load([policy] if policy is not None else policies)  # type: ignore[list-item]
         self.app = app
         self.sites = [
-            Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development) for item in loaded
+            Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development, notifier=notifier)
+            for item in loaded
         ]
         for site in self.sites:
             site.stages = build_stages(site)

@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import Scope
 
@@ -33,6 +33,8 @@ class Site:
     development: bool
     routes: RouteTable
     stages: list[Stage] = field(default_factory=list)
+    notifier: Any = None
+    """Delivers guardian links instead of the policy's notifier (``UGCGuard(notifier=...)``)."""
     _ledger: AsyncLedger | None = None
 
     @property
@@ -60,6 +62,7 @@ class Site:
         ledger: str | None = None,
         rate_limit_storage: str | None = None,
         development: bool = False,
+        notifier: Any = None,
     ) -> Site:
         """Precompute a site; raises :class:`PolicyError` when it may not start (no secret)."""
         development = development or policy.development
@@ -83,6 +86,7 @@ class Site:
             rate_limit_storage=rate_limit_storage or policy.rate_limits.storage,
             secret=secret,
             development=development,
+            notifier=notifier,
             routes=RouteTable(policy.uploads.routes),
         )
 

@@ -51,7 +51,7 @@ class Gate:
         self.terms_rule = TermsRule(policy.terms.version, kept)
         self.age_rule = AgeRule(policy.age.minimum, policy.age.guardian_minimum)
         self.guardians_required = policy.age.guardians_required
-        self.notifier: Notifier = notifier or notifier_from_policy(policy.age.notifier)
+        self.notifier: Notifier = notifier or site.notifier or notifier_from_policy(policy.age.notifier)
         self.policy_digest = policy_digest(policy)
         self.refusals: Counter[str] = Counter()
         """Refused acceptances per reason (``age-below-minimum``…): all that is kept of them."""
