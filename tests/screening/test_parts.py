@@ -97,3 +97,29 @@ def test_file_parts_are_located_and_hashed_exactly_however_the_body_is_chunked(f
             assert spool.pread(part.length, part.offset) == data
         assert part.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
     assert spool.pread(spool.size, 0) == body
+
+
+def test_an_empty_file_part_is_an_empty_range_inside_the_body(tmp_path) -> None:
+    """Regression (atheris, fuzz/regressions/empty-file-part): an empty file part kept offset -1."""
+    from ugc_guard.policy.uploads import UploadLimits
+    from ugc_guard.screening.limits import Budget
+    from ugc_guard.screening.multipart import MultipartReader, boundary_of
+    from ugc_guard.screening.spool import BodySpool, TempFiles
+
+    body = (
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"ugc_licence\"\r\n\r\naccept\r\n--XyZ--\r\n"
+    )
+    temp = TempFiles(str(tmp_path))
+    try:
+        spool = BodySpool(temp, memory_limit=1024 * 1024)
+        budget = Budget(UploadLimits())
+        reader = MultipartReader(boundary_of("multipart/form-data; boundary=XyZ"), budget, spool, None)
+        budget.body(len(body))
+        spool.queue(body)
+        reader.feed(body)
+        parts = reader.finish()
+    finally:
+        temp.remove()
+    (empty,) = [part for part in parts if part.is_file]
+    assert empty.length == 0 and 0 <= empty.offset <= len(body)

@@ -48,8 +48,8 @@ class Part:
     name: str = ""
     filename: str | None = None
     content_type: str = ""
-    offset: int = -1
-    """Where the part's data starts in the spooled body (files only)."""
+    offset: int = 0
+    """Where the part's data starts in the spooled body (files only); an empty part is the empty range at 0."""
     length: int = 0
     value: bytearray = field(default_factory=bytearray)
     hasher: Any = None
