@@ -22,14 +22,24 @@ __all__ = ["ledger_group", "ledger_options", "open_ledger"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def ledger_source(policy_help: str) -> Callable[[F], F]:
+    """The ``--ledger URL`` (env ``UGC_GUARD_LEDGER``) and ``--policy FILE`` options every ledger command takes."""
+
+    def decorate(function: F) -> F:
+        function = click.option("--policy", "policy_file", type=click.Path(dir_okay=False), metavar="FILE", help=policy_help)(function)
+        return click.option(
+            "--ledger", "ledger_url", envvar="UGC_GUARD_LEDGER", metavar="URL",
+            help="Ledger database URL (sqlite:///file or postgresql+psycopg://…); env UGC_GUARD_LEDGER.",
+        )(function)
+
+    return decorate
+
+
 def ledger_options(function: F) -> F:
     """Add ``--ledger URL`` (env ``UGC_GUARD_LEDGER``) and ``--policy FILE``; pass ``ledger`` to the command
     and turn every :class:`LedgerError` / :class:`PolicyError` into a one-line ``Error: …``."""
 
-    @click.option("--ledger", "ledger_url", envvar="UGC_GUARD_LEDGER", metavar="URL",
-                  help="Ledger database URL (sqlite:///file or postgresql+psycopg://…); env UGC_GUARD_LEDGER.")
-    @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), metavar="FILE",
-                  help="Campaign policy: its ledger.url, secret (to open personal fields) and timeouts.")
+    @ledger_source("Campaign policy: its ledger.url, secret (to open personal fields) and timeouts.")
     @functools.wraps(function)
     def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
         with cli_errors():

@@ -15,7 +15,7 @@ from ..hooks import HookFailed, call_hook_sync
 from ..ledger import Ledger, LedgerError, Receipt
 from ..policy import Policy, load_policy
 from ..rights.subjects import erase_subject, export_subject, find_subjects, subject_campaign
-from .ledger import cli_errors, open_ledger
+from .ledger import cli_errors, ledger_source, open_ledger
 from .output import emit, format_option
 
 __all__ = ["deliverer", "ledger_and_policy", "subject_group"]
@@ -26,10 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def ledger_and_policy(function: F) -> F:
     """Like ``ledger_options``, but also pass the loaded ``policy`` (None without ``--policy``)."""
 
-    @click.option("--ledger", "ledger_url", envvar="UGC_GUARD_LEDGER", metavar="URL",
-                  help="Ledger database URL (sqlite:///file or postgresql+psycopg://…); env UGC_GUARD_LEDGER.")
-    @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), metavar="FILE",
-                  help="Campaign policy: its ledger, secret, campaign id and hooks.")
+    @ledger_source("Campaign policy: its ledger, secret, campaign id and hooks.")
     @functools.wraps(function)
     def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
         with cli_errors():
