@@ -79,7 +79,7 @@ class SubmissionRecorder:
         except Exception:
             # screening turns any failure here into 503 ledger-unavailable; files already recorded
             # for this refused upload must not stand as accepted
-            await self._withdraw_partial(recorded, "recording a later file of the same upload failed")
+            await self._not_stored([item.submission_id for item in recorded], "recording a later file of the same upload failed")
             raise
         first, main = recorded[0], screened.files[0]
         return Submission(
@@ -100,18 +100,14 @@ class SubmissionRecorder:
     async def mark_not_stored(self, ctx: RequestContext, submission: Submission, status: int | None) -> None:
         """Append ``not stored`` for every file of a submission the app refused (status ≥ 400) or failed on (None)."""
         reason = "the app raised an error" if status is None else f"the app answered {status}"
-        for submission_id in submission.extra.get("submission_ids", [submission.id]):
+        await self._not_stored(submission.extra.get("submission_ids", [submission.id]), reason)
+
+    async def _not_stored(self, submission_ids: list[Any], reason: str) -> None:
+        for submission_id in submission_ids:
             try:
                 await self.site.ledger.record_submission_status(int(submission_id), "not stored", reason)
             except LedgerError:
                 logger.error("ugc_guard: could not mark submission %s as not stored (%s); ledger unavailable", submission_id, reason)
-
-    async def _withdraw_partial(self, recorded: list[Any], reason: str) -> None:
-        for item in recorded:
-            try:
-                await self.site.ledger.record_submission_status(item.submission_id, "not stored", reason)
-            except LedgerError:
-                logger.error("ugc_guard: submission %s recorded but its upload was refused; mark it not stored", item.submission_id)
 
 
 def _facts(file: ScreenedFile) -> SubmissionFacts:
