@@ -10,6 +10,8 @@ import wave
 
 from PIL import Image
 
+from tests.screening import samples
+
 __all__ = ["KINDS", "make", "mp4", "multipart", "not_an_image", "wav"]
 
 
@@ -75,15 +77,5 @@ def make(kind: str, rng: random.Random, *, large: bool = False) -> bytes:
 
 
 def multipart(parts: list[tuple[str, str | None, str | None, bytes]], boundary: str | None = None) -> tuple[bytes, str]:
-    """A multipart/form-data body and its Content-Type; parts are (name, filename, type, data)."""
-    boundary = boundary or "----ugcproof" + os.urandom(8).hex()
-    out = bytearray()
-    for name, filename, content_type, data in parts:
-        out += f"--{boundary}\r\n".encode()
-        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
-        out += f"Content-Disposition: {disposition}\r\n".encode()
-        if content_type:
-            out += f"Content-Type: {content_type}\r\n".encode()
-        out += b"\r\n" + data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out), f"multipart/form-data; boundary={boundary}"
+    """A multipart/form-data body and its Content-Type (the tests' builder, with a fresh boundary per body)."""
+    return samples.multipart(parts, boundary or "----ugcproof" + os.urandom(8).hex())
