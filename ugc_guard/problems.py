@@ -44,6 +44,11 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "birth-date-invalid": (422, "The date of birth is not a valid past date"),
     "terms-version-mismatch": (409, "Only the current terms version can be accepted"),
     "guardian-token-invalid": (410, "The guardian link is used, expired or unknown"),
+    "bad-path": (400, "The request path is ambiguous on an upload route"),
+    "bad-host": (400, "The Host header is not a bare host name"),
+    "wrong-host": (421, "This upload route belongs to another campaign host"),
+    "age-redeclared": (409, "An age band already recorded cannot be raised by a new declaration"),
+    "guardian-self-confirm": (403, "A guardian must confirm from their own device and address, not the minor's"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"

@@ -1,0 +1,165 @@
+"""Hostile-suite fixtures: the whole middleware (every stage, screening included) in front of a spy app,
+on a real SQLite ledger, with a captured guardian outbox.
+
+Every case asserts what must happen: refused with the exact code, or served; and what reached the app
+and the ledger. ``Site.spy.calls`` lists every request the app saw; ``Site.entries()`` counts ledger rows.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocket
+
+from tests.conftest import write_policy
+from tests.gate.conftest import CSRF_RE, Outbox
+from ugc_guard import UGCGuard
+from ugc_guard.gate import set_notifier
+from ugc_guard.ledger import Ledger
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+SECURITY_POLICY: dict[str, Any] = {
+    "uploads": {
+        "routes": [
+            {"path": "/upload", "methods": ["POST"]},
+            {"path": "/api/selfies/{entry}", "methods": ["PUT"], "body": "raw"},
+            {"path": "/media/*", "methods": ["POST"]},
+        ],
+    },
+}
+
+
+@dataclass
+class Spy:
+    """The app behind the guard: remembers every request that reached it."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    async def endpoint(self, request: Request) -> Response:
+        body = await request.body()
+        ugc = getattr(request.state, "ugc", None)
+        self.calls.append(
+            {"method": request.method, "path": request.url.path, "raw_path": request.scope.get("raw_path"), "bytes": len(body), "ugc": ugc}
+        )
+        return JSONResponse({"reached_app": True, "path": request.url.path}, status_code=201 if request.method != "GET" else 200)
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        self.calls.append({"method": "WEBSOCKET", "path": websocket.url.path})
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    def app(self) -> Starlette:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        return Starlette(
+            routes=[
+                Route("/", lambda request: PlainTextResponse("home")),
+                Route("/upload", self.endpoint, methods=methods),
+                Route("/api/selfies/{entry}", self.endpoint, methods=methods),
+                Route("/media/{rest:path}", self.endpoint, methods=methods),
+                Route("/gallery/{rest:path}", self.endpoint, methods=["GET"]),
+                WebSocketRoute("/upload", self.websocket),
+                WebSocketRoute("/ws", self.websocket),
+            ]
+        )
+
+
+@dataclass
+class Site:
+    guard: UGCGuard
+    spy: Spy
+    outbox: Outbox
+    ledger_url: str
+    clients: list[TestClient] = field(default_factory=list)
+
+    def client(self, host: str = "testserver", **kwargs: Any) -> TestClient:
+        """A browser-like client (a browser User-Agent; pass ``headers=`` to change it)."""
+        headers = {"user-agent": BROWSER_UA, **kwargs.pop("headers", {})}
+        client = TestClient(self.guard, base_url=f"http://{host}", raise_server_exceptions=False, headers=headers, **kwargs)
+        self.clients.append(client)
+        return client
+
+    def entries(self) -> int:
+        """How many entries the ledger holds (all kinds)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.ledger_url)
+        try:
+            with engine.connect() as connection:
+                return int(connection.execute(text("SELECT count(*) FROM ledger_entries")).scalar_one())
+        finally:
+            engine.dispose()
+
+    def reached(self) -> int:
+        """How many requests (other than to ``/``) reached the app."""
+        return len(self.spy.calls)
+
+
+@pytest.fixture
+def make_site(tmp_path: Path, sqlite_url: str) -> Iterator[Callable[..., Site]]:
+    """Factory: ``make_site({"age": {...}})`` -> the full guard (every stage) on a fresh SQLite ledger."""
+    from tests.conftest import deep_merge
+
+    sites: list[Site] = []
+
+    def build(overrides: dict[str, Any] | None = None, **guard_options: Any) -> Site:
+        spool = tmp_path / f"spool{len(sites)}"
+        spool.mkdir()
+        merged = deep_merge(SECURITY_POLICY, overrides or {})
+        merged["uploads"] = {"temp_dir": str(spool), **merged.get("uploads", {})}
+        path = write_policy(tmp_path / f"policy{len(sites)}", merged)
+        Ledger(sqlite_url).upgrade()
+        spy = Spy()
+        guard = UGCGuard(spy.app(), policy=path, ledger=sqlite_url, **guard_options)
+        outbox = Outbox()
+        set_notifier(guard, outbox)
+        site = Site(guard, spy, outbox, sqlite_url)
+        sites.append(site)
+        return site
+
+    yield build
+    for site in sites:
+        for client in site.clients:
+            client.close()
+
+
+def accept(client: TestClient, birth_date: str = "1990-05-17", **fields: Any) -> Any:
+    """Accept the current terms through the terms form, as a person would; return the response."""
+    page = client.get("/ugc-guard/terms")
+    assert page.status_code == 200, page.text
+    match = CSRF_RE.search(page.text)
+    assert match is not None
+    data = {
+        "csrf_token": match.group(1), "terms_version": "1", "lang": "en", "next": "/", "birth_date": birth_date,
+        "accept_terms": "yes", "accept_licence": "yes", **fields,
+    }  # fmt: skip
+    return client.post("/ugc-guard/accept", data=data, follow_redirects=False)
+
+
+GRANTS = {"ugc_licence": "accept", "ugc_portrait_self": "accept", "ugc_portrait_others": "none"}
+RAW_GRANTS = {"UGC-Licence": "accept", "UGC-Portrait-Self": "accept", "UGC-Portrait-Others": "none"}
+
+
+def jpeg(size: tuple[int, int] = (64, 48), color: str = "red", **save: Any) -> bytes:
+    """A real JPEG made with Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG", **save)
+    return buffer.getvalue()
+
+
+def png(size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "blue").save(buffer, "PNG", **save)
+    return buffer.getvalue()
