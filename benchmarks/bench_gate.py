@@ -60,7 +60,7 @@ async def measure(folder: Path, rounds: int) -> tuple[list[float], list[float]]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def one() -> float:
-        ctx = RequestContext.from_scope(scope, receive, site)
+        ctx = RequestContext.from_scope(scope, receive, site, site.routes.match("/upload"))
         assert ctx.upload_route is not None
         start = time.perf_counter()
         for stage in stages:

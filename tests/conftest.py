@@ -28,7 +28,7 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 BASE_POLICY: dict[str, Any] = {
-    "campaign": {"id": "test-campaign", "name": "Test Campaign", "hosts": ["testserver", "guarded.test"]},
+    "campaign": {"id": "test-campaign", "name": "Test Campaign", "hosts": ["testserver", "guarded.test"], "origin": "http://testserver"},
     "controller": {"name": "Test Controller B.V.", "contact": "privacy@controller.example"},
     "secret": "${UGC_GUARD_SECRET}",
     "terms": {"document_id": "test-terms", "version": "1", "texts": {"en": "terms.en.md", "nl": "terms.nl.md"}},

@@ -15,16 +15,23 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .identity import client_address
-from .routing import SAFE_METHODS, normalise_path, relative_path
+from .routing import normalise_path, relative_path
 
 if TYPE_CHECKING:
     from .policy.uploads import UploadRoute
     from .sites import Site
 
-__all__ = ["AfterResponse", "RequestContext", "Stage"]
+__all__ = ["AfterResponse", "RequestContext", "Stage", "app_path"]
 
 AfterResponse = Callable[[int | None], Awaitable[None]]
 """Called once the app has answered, with its status (None if it raised or sent nothing)."""
+
+
+def app_path(scope: Scope) -> str:
+    """Return the once-decoded request path relative to the mount (``root_path``): what the app's router matches."""
+    root_path = scope.get("root_path")
+    path: str = scope["path"]
+    return relative_path(path, root_path) if root_path else path
 
 
 class Stage(Protocol):
@@ -51,10 +58,10 @@ class RequestContext:
     _headers: Headers | None = None
 
     @classmethod
-    def from_scope(cls, scope: Scope, receive: Receive, site: Site) -> RequestContext:
+    def from_scope(cls, scope: Scope, receive: Receive, site: Site, upload_route: UploadRoute | None = None) -> RequestContext:
+        """Build the context of one request; ``upload_route`` is the route the middleware matched, if any."""
         method = scope["method"]
-        root_path = scope.get("root_path")
-        path = normalise_path(relative_path(scope["path"], root_path) if root_path else scope["path"])
+        path = normalise_path(app_path(scope))
         peer = scope.get("client")
         trusted = site.policy.rate_limits.trusted_proxies
         if trusted:
@@ -62,8 +69,7 @@ class RequestContext:
             client = client_address(peer[0] if peer else None, trusted, headers.get("forwarded"), headers.get("x-forwarded-for"))
         else:  # no proxy is believed: the socket peer is the client
             client = peer[0] if peer else None
-        route = site.routes.match(path) if method not in SAFE_METHODS else None
-        return cls(scope, receive, site, method, path, client, route)
+        return cls(scope, receive, site, method, path, client, upload_route)
 
     @property
     def headers(self) -> Headers:

@@ -9,11 +9,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .context import RequestContext
+from .context import RequestContext, app_path
 from .pipeline import build_stages
 from .policy import Policy, load_policies, load_policy
+from .policy.uploads import UploadRoute
 from .problems import Problem
-from .sites import Site, SiteRouter, host_of
+from .routing import SAFE_METHODS, PathVerdict, RouteTable
+from .sites import Site, SiteRouter
 
 __all__ = ["UGCGuard"]
 
@@ -45,13 +47,15 @@ class UGCGuard:
         development: bool = False,
         notifier: Any = None,
     ) -> None:
-        if (policy is None) == (policies is None):
+        if policy is not None and policies is None:
+            loaded = _load([policy])
+        elif policies is not None and policy is None:
+            loaded = _load(policies)
+        else:
             raise TypeError("UGCGuard needs policy= (one policy file) or policies= (a folder or list), not both")
-        loaded = _load([policy] if policy is not None else policies)  # type: ignore[list-item]
         self.app = app
         self.sites = [
-            Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development, notifier=notifier)
-            for item in loaded
+            Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development, notifier=notifier) for item in loaded
         ]
         for site in self.sites:
             site.stages = build_stages(site)
@@ -61,17 +65,28 @@ class UGCGuard:
             if fallback is None:
                 raise ValueError(f"unknown_host={unknown_host!r} is neither 'reject' nor the id of a loaded campaign")
         self.router = SiteRouter(self.sites, fallback)
+        self.all_routes = RouteTable([route for site in self.sites for route in site.routes]) if len(self.sites) > 1 else None
+        """Every campaign's upload routes: a host that does not own one still never lets it through."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and self._refuses_websocket(scope):
+                await send({"type": "websocket.close", "code": 1008, "reason": "uploads are not taken over WebSocket here"})
+                return
             await self.app(scope, receive, send)
             return
         site = self.router.select(scope)
-        if site is None:
-            refusal = Problem("unknown-host", f"no campaign policy serves the host {host_of(scope)!r}")
-            await refusal(scope, receive, send)
+        if isinstance(site, Problem):
+            await site(scope, receive, send)
             return
-        ctx = RequestContext.from_scope(scope, receive, site)
+        route = None
+        if scope["method"] not in SAFE_METHODS or _may_carry_body(scope):
+            try:
+                route = self._upload_route(scope, site)
+            except Problem as refusal:
+                await refusal(scope, receive, send)
+                return
+        ctx = RequestContext.from_scope(scope, receive, site, route)
         try:
             for stage in site.stages:
                 answer = await stage(ctx)
@@ -82,6 +97,32 @@ class UGCGuard:
             await refusal(ctx.scope, ctx.receive, ctx.wrap_send(send))
             return
         await self._call_app(ctx, send)
+
+    def _upload_route(self, scope: Scope, site: Site) -> UploadRoute | None:
+        """Return the upload route this request reaches in the app, or None; raises the refusal.
+
+        400 ``bad-path`` for an ambiguous spelling on any campaign's upload prefix, 421 ``wrong-host``
+        for another campaign's upload route, 400 ``invalid-request`` for a safe method that carries a
+        body (or asks for another method) on an upload route.
+        """
+        path, raw_path = app_path(scope), scope.get("raw_path")
+        verdict, route = site.routes.classify(path, raw_path)
+        if verdict is PathVerdict.other and self.all_routes is not None:
+            verdict, _ = self.all_routes.classify(path, raw_path)
+            if verdict is PathVerdict.upload:
+                raise Problem("wrong-host", f"{path!r} is an upload route of another campaign; send it to that campaign's host")
+        if verdict is PathVerdict.ambiguous:
+            raise Problem("bad-path", "the path is spelled ambiguously (dot or empty segments, backslashes, ';' or encoded separators)")
+        if route is not None and scope["method"] in SAFE_METHODS:
+            raise Problem("invalid-request", f"{scope['method']} cannot carry an upload; use {', '.join(route.methods)}")
+        return route
+
+    def _refuses_websocket(self, scope: Scope) -> bool:
+        site = self.router.select(scope)
+        if isinstance(site, Site) and site.policy.uploads.websocket == "pass":
+            return False
+        routes = self.all_routes or self.sites[0].routes
+        return routes.classify(app_path(scope), scope.get("raw_path"))[0] is not PathVerdict.other
 
     async def _call_app(self, ctx: RequestContext, send: Send) -> None:
         if not ctx.after_response:
@@ -103,3 +144,14 @@ def _load(sources: str | os.PathLike[str] | Sequence[PolicySource]) -> list[Poli
         path = Path(sources)
         return load_policies(path) if path.is_dir() else [load_policy(path)]
     return [source if isinstance(source, Policy) else load_policy(source) for source in sources]
+
+
+_OVERRIDES = frozenset({b"x-http-method-override", b"x-http-method", b"x-method-override"})
+
+
+def _may_carry_body(scope: Scope) -> bool:
+    """Return whether a safe-method request carries a body or asks to be treated as another method."""
+    for name, value in scope["headers"]:
+        if (name == b"content-length" and value.strip() not in (b"0", b"")) or name == b"transfer-encoding" or name in _OVERRIDES:
+            return True
+    return b"_method=" in scope.get("query_string", b"")

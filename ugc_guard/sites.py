@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,12 +13,13 @@ from starlette.types import Scope
 
 from .context import Stage
 from .policy import Policy, PolicyError
+from .problems import Problem
 from .routing import RouteTable
 
 if TYPE_CHECKING:
     from .ledger import AsyncLedger
 
-__all__ = ["Site", "SiteRouter", "host_of"]
+__all__ = ["Site", "SiteRouter", "host_of", "parse_host"]
 
 logger = logging.getLogger("ugc_guard")
 
@@ -77,8 +79,10 @@ class Site:
             secret = secrets.token_bytes(32)
         else:
             raise PolicyError(
-                [f"campaign {policy.campaign.id}: secret: no signing secret; set UGC_GUARD_SECRET (and secret: "
-                 "${UGC_GUARD_SECRET} in the policy), or pass development=True for local development only"]
+                [
+                    f"campaign {policy.campaign.id}: secret: no signing secret; set UGC_GUARD_SECRET (and secret: "
+                    "${UGC_GUARD_SECRET} in the policy), or pass development=True for local development only"
+                ]
             )
         return cls(
             policy=policy,
@@ -91,8 +95,26 @@ class Site:
         )
 
 
+_HOST_HEADER = re.compile(
+    r"^(?:(?P<name>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)\.?|(?P<ip6>\[[0-9a-f:.]+\]))"
+    r"(?::(?P<port>[0-9]{1,5}))?$"
+)
+
+
+def parse_host(value: str) -> str | None:
+    """Return the bare host name of a Host header value (lowercase, no port, no trailing dot), or None.
+
+    None for anything but ``name[:port]`` or ``[ipv6][:port]``: user-info, a second port, a path,
+    spaces, an empty value or a port over 65535.
+    """
+    match = _HOST_HEADER.match(value.lower())
+    if match is None or (match["port"] is not None and int(match["port"]) > 65535):
+        return None
+    return match["name"] or match["ip6"]
+
+
 def host_of(scope: Scope) -> str:
-    """Return the request's host name, lowercase, without port or trailing dot."""
+    """Return the request's host name as sent (lowercase, without port or trailing dot, when it parses)."""
     host = ""
     for name, value in scope["headers"]:
         if name == b"host":
@@ -100,14 +122,11 @@ def host_of(scope: Scope) -> str:
             break
     if not host and scope.get("server"):
         host = str(scope["server"][0])
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else host
-    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+    return parse_host(host.strip()) or host.strip().lower()
 
 
 class SiteRouter:
-    """Chooses the site for a request by its Host header."""
+    """Chooses the site for a request by its Host header; refuses Host headers that are not a bare host."""
 
     def __init__(self, sites: Sequence[Site], fallback: Site | None = None) -> None:
         self._exact: dict[str, Site] = {}
@@ -119,25 +138,40 @@ class SiteRouter:
                 else:
                     self._exact[host] = site
         self._fallback = fallback
-        self._by_raw_host: dict[bytes, Site | None] = {}
+        self._by_raw_host: dict[bytes, Site | Problem] = {}
 
-    def select(self, scope: Scope) -> Site | None:
-        """Return the site serving this request's host, the fallback site, or None."""
+    def select(self, scope: Scope) -> Site | Problem:
+        """Return the site serving this request's host, the fallback site, or the refusal.
+
+        400 ``bad-host`` for a Host header that is not a bare host (or is sent twice), 421
+        ``unknown-host`` for a host no campaign serves.
+        """
         raw = None
         for name, value in scope["headers"]:  # a plain loop: a generator costs more than the search
             if name == b"host":
+                if raw is not None:
+                    return Problem("bad-host", "the request carries more than one Host header")
                 raw = value
-                break
         if raw is not None:
             try:
                 return self._by_raw_host[raw]
             except KeyError:
                 pass
-        site = self._lookup(host_of(scope))
-        if raw is not None:
+            answer = self._answer(raw.decode("latin-1"))
             if len(self._by_raw_host) >= 1024:  # Host is client-chosen: keep the cache bounded
                 self._by_raw_host.clear()
-            self._by_raw_host[raw] = site
+            self._by_raw_host[raw] = answer
+            return answer
+        server = scope.get("server")  # HTTP/1.0 without Host: the address the server was reached on
+        return self._answer(str(server[0]) if server else "")
+
+    def _answer(self, value: str) -> Site | Problem:
+        host = parse_host(value)
+        if host is None:
+            return Problem("bad-host", "the Host header must be a bare host name with an optional port")
+        site = self._lookup(host)
+        if site is None:
+            return Problem("unknown-host", f"no campaign policy serves the host {host!r}")
         return site
 
     def _lookup(self, host: str) -> Site | None:

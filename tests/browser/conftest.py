@@ -51,6 +51,8 @@ class Server:
             "UGC_GUARD_LEDGER": ledger,
             "UGC_GUARD_UPLOAD_DIR": str(folder / "uploads"),
             "UGC_GUARD_SECRET": "browser-test-secret-" + "y" * 24,
+            # links in guardian e-mails start at the campaign's origin, never at the Host header
+            "UGC_GUARD_ORIGIN": f"http://{'casting.localhost' if policy.startswith('casting') else '127.0.0.1'}:{self.port}",
         }
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(

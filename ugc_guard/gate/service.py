@@ -85,5 +85,5 @@ class Gate:
         return ctx.scope.get("root_path", "").rstrip("/") + self.prefix + page
 
     def absolute_url(self, ctx: RequestContext, page: str) -> str:
-        host = ctx.headers.get("host") or "localhost"
-        return f"{ctx.scope.get('scheme', 'http')}://{host}{self.url(ctx, page)}"
+        """Return the absolute URL of one of the gate's pages, from the campaign's origin (never the Host header)."""
+        return self.policy.campaign.base_url + self.url(ctx, page)

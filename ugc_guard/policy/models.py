@@ -37,6 +37,10 @@ class Campaign(Section):
     """Host names this campaign site answers on (no port); ``*.example.com`` matches one sub-level."""
     ends: _dt.date | None = None
     """Last day of the campaign: the anchor for retention periods measured from the campaign end."""
+    origin: AnyHttpUrl | None = None
+    """Scheme, host and port every absolute link is built from (guardian e-mails, ``accept_url``), e.g.
+    ``https://upload.example.com``; default ``https://`` and the first host that is not a wildcard.
+    Links are never built from the request's Host header."""
 
     @field_validator("hosts")
     @classmethod
@@ -48,6 +52,26 @@ class Campaign(Section):
         if len(set(cleaned)) != len(cleaned):
             raise ValueError("a host name is listed twice")
         return cleaned
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, origin: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if origin is not None and ((origin.path or "/") != "/" or origin.query or origin.fragment or origin.username):
+            raise ValueError(f"{str(origin)!r} is not an origin; write only the scheme, host and port, e.g. https://upload.example.com")
+        return origin
+
+    @model_validator(mode="after")
+    def _origin_host(self) -> Campaign:
+        if self.origin is None and all(host.startswith("*.") for host in self.hosts):
+            raise ValueError("origin is needed when every host is a wildcard (links need one host to point to)")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """The origin absolute links start with, without a trailing slash."""
+        if self.origin is not None:
+            return str(self.origin).rstrip("/")
+        return "https://" + next(host for host in self.hosts if not host.startswith("*."))
 
 
 class Controller(Section):

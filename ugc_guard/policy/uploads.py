@@ -107,6 +107,9 @@ class Uploads(Section):
     """File parts larger than this spool to a temporary file."""
     temp_dir: str | None = None
     """Folder for spooled uploads (default: the system's temporary folder)."""
+    websocket: Literal["refuse", "pass"] = "refuse"
+    """WebSocket connections to an upload path: ``refuse`` (closed before the app sees them; nothing
+    there is screened or recorded) or ``pass`` when the app takes no uploads over them."""
 
     @model_validator(mode="after")
     def _svg(self) -> Uploads:
