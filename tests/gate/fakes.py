@@ -49,6 +49,11 @@ class MemoryStore:
         )
         return Receipt(entry, "f" * 64, record.accepted_at)
 
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+        self._check()
+        self.statuses[subject] = dataclasses.replace(self.statuses.get(subject, SubjectStatus()), age_band=band, age_assurance=assurance)
+        return Receipt(str(next(self.ids)), "a" * 64, _dt.datetime.now(_dt.UTC), "age_result")
+
     async def request_guardian(self, request: GuardianRequestRecord) -> None:
         self._check()
         self.requests[request.token_hash] = (str(next(self.ids)), request)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection
+from starlette.testclient import TestClient
 
 from ugc_guard.ledger import Ledger
+from ugc_guard.ledger.gate import address_hash
 
 from .conftest import CSRF_RE, Harness, accept_form
 
 SEVENTEEN = (dt.date.today() - dt.timedelta(days=17 * 366)).isoformat()
 
 
-def confirm(harness: Harness, index: int = -1, name: str = "Sam Parent", **fields: str):  # type: ignore[no-untyped-def]
-    guardian = harness.client()
+def confirm(harness: Harness, index: int = -1, name: str = "Sam Parent", headers: dict[str, str] | None = None, **fields: str):  # type: ignore[no-untyped-def]
+    guardian = harness.client(headers=headers or {})
     page = guardian.get(harness.outbox.path(index))
     assert page.status_code == 200, page.text
     match = CSRF_RE.search(page.text)
@@ -141,3 +148,125 @@ def test_guardian_page_language_and_no_referrer(make_harness: Callable[..., Harn
     page = harness.client().get(harness.outbox.path())
     assert page.headers["referrer-policy"] == "no-referrer"  # the token is in the URL
     assert re.search(r'<html lang="nl">', page.text) and "Bevestig" in page.text
+
+
+def sealed_entries(harness: Harness) -> list[dict[str, Any]]:
+    ledger = Ledger(harness.ledger_url, secret=os.environ["UGC_GUARD_SECRET"])
+    return [entry.as_dict() for entry in ledger.entries(campaign="test-campaign").items]
+
+
+def test_minor_cannot_confirm_from_their_own_session(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    minor = harness.client()
+    accept_form(minor, birth_date=SEVENTEEN, guardian_email="p@example.org")
+    recorded = len(sealed_entries(harness))
+    page = minor.get(harness.outbox.path())
+    assert page.status_code == 403 and "own browser session" in page.text
+    api = minor.get(harness.outbox.path(), headers={"accept": "application/json"})
+    assert api.status_code == 403 and api.json()["code"] == "guardian-self-confirm"
+    # a form page fetched elsewhere and posted with the minor's cookie is refused too
+    elsewhere = harness.client().get(harness.outbox.path())
+    match = CSRF_RE.search(elsewhere.text)
+    assert match is not None
+    data = {"csrf_token": match.group(1), "token": harness.outbox.token(), "guardian_name": "Me Really", "relationship": "parent",
+            "accept_terms": "yes", "accept_licence": "yes"}  # fmt: skip
+    posted = minor.post("/ugc-guard/guardian/confirm", data=data, headers={"accept": "application/json"})
+    assert posted.status_code == 403 and posted.json()["code"] == "guardian-self-confirm"
+    assert len(sealed_entries(harness)) == recorded
+    assert minor.post("/upload", content=b"x").json()["code"] == "guardian-consent-pending"
+    assert confirm(harness).status_code == 200  # the link still works for the guardian
+
+
+@pytest.mark.parametrize("own", ["P@Example.org", "p+kid@example.org", "p@example.org"])
+def test_guardian_address_must_not_be_the_minors_own(make_harness: Callable[..., Harness], own: str) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    minor = harness.client()
+    page = accept_form(minor, birth_date=SEVENTEEN, guardian_email="p@example.org", own_email=own)
+    assert page.status_code == 400 and "must not be your own" in page.text
+    answer = minor.post("/ugc-guard/accept", json={"terms_version": "1", "accept_terms": True, "birth_date": SEVENTEEN,
+                                                   "guardian_email": "p@example.org", "own_email": own})  # fmt: skip
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid-request" and "own address" in answer.json()["detail"]
+    assert sealed_entries(harness) == [] and harness.outbox.messages == []
+
+
+def test_gmail_dots_reach_the_same_mailbox(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    page = accept_form(harness.client(), birth_date=SEVENTEEN, guardian_email="Kid.Name@googlemail.com", own_email="kidname@gmail.com")
+    assert page.status_code == 400 and harness.outbox.messages == []
+
+
+def test_invalid_own_email_is_refused(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    page = accept_form(harness.client(), birth_date=SEVENTEEN, guardian_email="p@example.org", own_email="not an address")
+    assert page.status_code == 400 and "own e-mail address is not valid" in page.text
+    assert accept_form(harness.client(), own_email="not an address").status_code == 303  # adults: the field is not used
+
+
+def test_confirmation_records_channel_and_checks(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    minor = harness.client()
+    accept_form(minor, birth_date=SEVENTEEN, guardian_email="p@example.org", own_email="kid@example.org")
+    assert confirm(harness).status_code == 200
+    request, confirmation = sealed_entries(harness)[-2:]
+    assert request["kind"] == "guardian_requested" and request["data"]["channel"] == "e-mail"
+    assert request["data"]["checks"] == {"address_differs_from_minor": True}
+    assert "kid@example.org" not in str(sealed_entries(harness))  # the minor's own address is never kept
+    data = confirmation["data"]
+    assert data["channel"] == "e-mail"
+    # the test client is one address and one user agent: same network as the minor (recorded, not refused)
+    assert data["checks"] == {
+        "token_possession": True, "minor_session": False, "session": "none", "address_differs_from_minor": True,
+        "client_address_matches_minor": True, "user_agent_matches_minor": True,
+    }  # fmt: skip
+    assert data["guardian_address"] == address_hash(os.environ["UGC_GUARD_SECRET"].encode(), "P@example.org")
+    assert "p@example.org" not in str(Ledger(harness.ledger_url).entries(campaign="test-campaign").items).lower()
+
+
+def test_confirmation_from_another_device_is_recorded_as_such(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}})
+    accept_form(harness.client(), birth_date=SEVENTEEN, guardian_email="p@example.org")
+    assert confirm(harness, headers={"user-agent": "Parent's phone"}).status_code == 200
+    checks = sealed_entries(harness)[-1]["data"]["checks"]
+    assert checks["user_agent_matches_minor"] is False and checks["address_differs_from_minor"] is None
+
+
+class _EmailUser:
+    """An app user with an e-mail attribute (what many apps' user classes carry)."""
+
+    is_authenticated = True
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+        self.identity = "user-" + email.split("@")[0]
+
+
+class _NoIdentityUser(BaseUser):
+    """A BaseUser subclass defining only is_authenticated: identity/display_name raise NotImplementedError."""
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+
+class _EmailBackend(AuthenticationBackend):
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Any] | None:
+        email = conn.headers.get("x-email")
+        if email == "none":
+            return AuthCredentials(["authenticated"]), _NoIdentityUser()
+        return (AuthCredentials(["authenticated"]), _EmailUser(email)) if email else None
+
+
+def test_guardian_address_must_not_be_the_app_users_own(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness({"age": {"guardian_minimum": 16}, "subject": {"source": "scope-user"}})
+    client = TestClient(AuthenticationMiddleware(harness.guard, backend=_EmailBackend()), base_url="http://testserver")
+    body = {"terms_version": "1", "accept_terms": True, "birth_date": SEVENTEEN, "guardian_email": "Kid@Example.org"}
+    answer = client.post("/ugc-guard/accept", json=body, headers={"x-email": "kid@example.org"})
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid-request"
+    assert harness.outbox.messages == []
+    fine = client.post("/ugc-guard/accept", json={**body, "guardian_email": "parent@example.org"}, headers={"x-email": "kid@example.org"})
+    assert fine.status_code == 201
+    # the minor's own account opening the link is the minor's own subject
+    own = client.get(harness.outbox.path(), headers={"x-email": "kid@example.org", "accept": "application/json"})
+    assert own.status_code == 403 and own.json()["code"] == "guardian-self-confirm"
+    # a user class without identity is no subject, never a 500
+    assert client.get("/ugc-guard/terms", headers={"x-email": "none"}).status_code == 401

@@ -3,32 +3,33 @@
 Form posts (the terms page) need the form token and get a 303 to a validated ``next``; errors
 re-render the page with an error summary. JSON posts need ``Content-Type: application/json`` and a
 same-origin ``Origin`` when one is sent, and get JSON. Nothing is recorded unless every check
-passes; a person below the minimum age leaves nothing but a counter.
+passes (:mod:`.judge` decides); a person below the minimum age leaves nothing but a counter (and,
+for a subject with a recorded band, the lower band).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from email_validator import EmailNotValidError, validate_email
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp
 
 from ..policy.types import duration_seconds
 from ..problems import Problem
-from .age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date, reconfirm_due
+from .age import AgeOutcome, AgeResult, reconfirm_due
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
 from .i18n import words
+from .judge import AcceptInput, Refusal, settle
 from .notifier import GuardianMessage
 from .pages import render_terms, status_body, terms_language
 from .records import AcceptanceRecord, GuardianRequestRecord, Receipt
 from .redirect import safe_next
 from .render import html_page
-from .subject import ensure_subject
+from .status import SubjectStatus
+from .subject import ensure_subject, user_addresses
 from .tokens import new_token
 
 if TYPE_CHECKING:
@@ -40,57 +41,19 @@ __all__ = ["AcceptInput", "Refusal", "handle_accept"]
 logger = logging.getLogger("ugc_guard.gate")
 
 
-class Refusal(Exception):
-    """A refused acceptance: a problem ``code``, the page message ``key`` and its values."""
-
-    def __init__(self, code: str, key: str, detail: str, **values: Any) -> None:
-        super().__init__(detail)
-        self.code, self.key, self.detail, self.values = code, key, detail, values
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptInput:
-    terms_version: str
-    accept_terms: bool
-    accept_licence: bool
-    birth_date: str | None
-    age_band: str | None
-    guardian_emails: tuple[str, ...]
-    lang: str | None
-
-
-def _judge(gate: Gate, given: AcceptInput, today: _dt.date, *, require_licence: bool) -> tuple[AgeResult | None, list[str]]:
-    """Return the age result and the normalised guardian e-mails, or raise :class:`Refusal`."""
-    if given.terms_version != gate.terms_rule.version:
-        raise Refusal("terms-version-mismatch", "err_version", f"terms_version must be the current version {gate.terms_rule.version!r}")
-    if not given.accept_terms or (require_licence and not given.accept_licence):
-        raise Refusal("invalid-request", "err_tick", "accept_terms and accept_licence must both be true")
-    method = gate.policy.age.method
-    try:
-        if method == "birth_date":
-            result: AgeResult | None = judge_birth_date(parse_birth_date(given.birth_date or "", today), today, gate.age_rule)
-        elif method == "age_band":
-            result = judge_band(given.age_band or "", gate.age_rule)
-        else:
-            result = None  # "external": the app records the age result itself
-    except AgeError as error:
-        code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
-        raise Refusal(code, f"err_{error.reason}", str(error)) from None
-    if result is not None and result.outcome is AgeOutcome.refused:
-        lowest = gate.age_rule.guardian_minimum or gate.age_rule.minimum
-        raise Refusal("age-below-minimum", "err_below", f"participants must be at least {lowest}", age=lowest)
-    emails: list[str] = []
-    if result is not None and result.outcome is AgeOutcome.with_guardian:
-        for raw in given.guardian_emails[: gate.guardians_required]:
-            try:
-                emails.append(validate_email(raw.strip(), check_deliverability=False).normalized)
-            except EmailNotValidError:
-                raise Refusal("invalid-request", "err_guardian_email", "guardian_email is not a valid e-mail address") from None
-        if len(emails) < gate.guardians_required:
-            raise Refusal("invalid-request", "err_guardian_email", f"{gate.guardians_required} guardian e-mail address(es) needed")
-        if len({email.casefold() for email in emails}) != len(emails):
-            raise Refusal("invalid-request", "err_guardian_distinct", "the guardian e-mail addresses must differ")
-    return result, emails
+async def _standing(gate: Gate, ctx: RequestContext) -> SubjectStatus:
+    """Return the request subject's status read fresh from the store; an erased subject is dropped from
+    the request (a new pseudonym is made for them where the subject is the cookie)."""
+    if ctx.subject is None:
+        return SubjectStatus()
+    standing = await gate.store.status(ctx.subject)
+    if not standing.erased:
+        return standing
+    if gate.subjects.source != "cookie":
+        raise Problem("subject-required", "this account's data was erased from this campaign; it cannot take part again under it")
+    ctx.subject = None
+    ensure_subject(ctx, gate.subjects)
+    return SubjectStatus()
 
 
 async def _record(
@@ -123,9 +86,11 @@ async def _record(
     receipt = await gate.store.record_acceptance(record)
     gate.cache.invalidate(subject)
     ttl = duration_seconds(policy.age.guardian_token_ttl)
+    own_known = bool(given.own_email and given.own_email.strip()) or bool(user_addresses(ctx.scope.get("user")))
+    checks = {"address_differs_from_minor": True if own_known else None}
     for index, email in enumerate(emails, start=1):
         token = new_token(now, ttl)
-        request = GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang, index)
+        request = GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang, index, checks)
         await gate.store.request_guardian(request)
         message = GuardianMessage(
             to=email,
@@ -158,12 +123,13 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
     fields_ok = (
         isinstance(data.get("terms_version"), str)
         and all(isinstance(data.get(name, False), bool) for name in ("accept_terms", "accept_licence"))
-        and all(isinstance(data.get(name), str | None) for name in ("birth_date", "age_band", "lang"))
+        and all(isinstance(data.get(name), str | None) for name in ("birth_date", "age_band", "lang", "own_email"))
         and isinstance(emails, list) and all(isinstance(email, str) for email in emails)
     )  # fmt: skip
     if not fields_ok:
         raise Problem(
-            "invalid-request", "expected {terms_version: str, accept_terms: true, accept_licence?: bool, birth_date: str, guardian_email?: str}"
+            "invalid-request",
+            "expected {terms_version: str, accept_terms: true, accept_licence?: bool, birth_date: str, guardian_email?: str, own_email?: str}",
         )
     given = AcceptInput(
         data["terms_version"],
@@ -175,10 +141,12 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
         data.get("age_band"),
         tuple(emails),
         data.get("lang"),
+        data.get("own_email"),
     )
     lang = terms_language(gate, ctx, given.lang)
+    standing = await _standing(gate, ctx)
     try:
-        result, normalised = _judge(gate, given, _dt.date.today(), require_licence=False)
+        result, normalised = await settle(gate, ctx.subject, standing, given, own=user_addresses(ctx.scope.get("user")), require_licence=False)
     except Refusal as refusal:
         gate.refusals[refusal.code] += 1
         raise Problem(refusal.code, refusal.detail, accept_url=gate.absolute_url(ctx, "/terms")) from None
@@ -194,12 +162,10 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
 async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) -> ASGIApp:
     lang = terms_language(gate, ctx, form.get("lang"))
     next_url = safe_next(form.get("next"), gate.url(ctx, "/terms"))
-    known = ctx.subject
-    if not gate.forms.check(known, form.get("csrf_token")):
+    if not gate.forms.check(ctx.subject, form.get("csrf_token")):
         gate.refusals["csrf-failed"] += 1
         ensure_subject(ctx, gate.subjects)
         return _form_error(gate, ctx, lang, next_url, "err_csrf", 403, {})
-    assert known is not None  # checked by the form token
     given = AcceptInput(
         form.get("terms_version", ""),
         form.get("accept_terms") == "yes",
@@ -208,25 +174,27 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
         form.get("age_band"),
         tuple(email for email in (form.get("guardian_email", ""), form.get("guardian_email_2", "")) if email.strip()),
         form.get("lang"),
+        form.get("own_email"),
     )
+    standing = await _standing(gate, ctx)
+    subject = ctx.subject
+    assert subject is not None  # checked by the form token, or made anew for an erased one
     try:
-        result, emails = _judge(gate, given, _dt.date.today(), require_licence=True)
+        result, emails = await settle(gate, subject, standing, given, own=user_addresses(ctx.scope.get("user")), require_licence=True)
     except Refusal as refusal:
         gate.refusals[refusal.code] += 1
         if refusal.code == "age-below-minimum":
             vocabulary = words(lang)
             return html_page(
                 "message.html", lang, gate.policy, 403, heading=vocabulary["error_title"],
-                message=vocabulary["err_below"].format(**refusal.values), alert=True, receipt=None, link=None, link_text="",
+                message=vocabulary[refusal.key].format(**refusal.values), alert=True, receipt=None, link=None, link_text="",
             )  # fmt: skip
         return _form_error(gate, ctx, lang, next_url, refusal.key, Problem(refusal.code).status, refusal.values)
-    await _record(gate, ctx, known, given, lang, "click-wrap:unticked-checkbox", result, emails)
+    await _record(gate, ctx, subject, given, lang, "click-wrap:unticked-checkbox", result, emails)
     return RedirectResponse(next_url, status_code=303, headers={"cache-control": "no-store"})
 
 
 def _form_error(gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any]) -> ASGIApp:
-    from .status import SubjectStatus
-
     message = words(lang)[key].format(**values)
     return render_terms(gate, ctx, lang=lang, next_url=next_url, status=SubjectStatus(), errors=[message], status_code=status_code)
 

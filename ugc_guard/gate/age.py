@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 OLDEST = 120
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)  # ASCII digits only: no other numeral systems
 
 
 class AgeOutcome(StrEnum):
@@ -78,7 +78,7 @@ def parse_birth_date(text: str, today: _dt.date) -> _dt.date:
     such as 2026-02-30 (``birth-date-impossible``), a date after ``today`` (``birth-date-future``) or
     more than 120 years ago (``birth-date-implausible``).
     """
-    match = _DATE_RE.match(text.strip())
+    match = _DATE_RE.fullmatch(text.strip())
     if match is None:
         raise AgeError("birth-date-format", "the birth date must be written as YYYY-MM-DD, e.g. 2001-04-23")
     try:

@@ -2,7 +2,9 @@
 
 The link carries a one-time token; only its hash is stored and looked up, in this campaign only.
 A used, expired, superseded or unknown token gets the same 410 answer (no oracle). The form token
-is bound to the token hash, so the page is CSRF-safe without a cookie.
+is bound to the token hash, so the page is CSRF-safe without a cookie. A valid link opened with the
+minor's own subject (their cookie, or their account) is refused (403 ``guardian-self-confirm``):
+consent must come from someone else. What was checked is recorded with the confirmation.
 """
 
 from __future__ import annotations
@@ -44,15 +46,25 @@ async def _pending(gate: Gate, token: str | None) -> PendingGuardian | None:
     return request
 
 
-def _invalid(gate: Gate, ctx: RequestContext, lang: str) -> ASGIApp:
-    gate.refusals["guardian-token-invalid"] += 1
+def _refuse(gate: Gate, ctx: RequestContext, lang: str, code: str, detail: str, key: str) -> ASGIApp:
+    """Return the refusal as problem+json for API clients, else as the message page (same status)."""
+    gate.refusals[code] += 1
     if "application/json" in ctx.headers.get("accept", "") and "text/html" not in ctx.headers.get("accept", ""):
-        return Problem("guardian-token-invalid", "this guardian link was already used, has expired or is unknown here")
+        return Problem(code, detail)
     vocabulary = words(lang)
     return html_page(
-        "message.html", lang, gate.policy, 410, heading=vocabulary["error_title"], message=vocabulary["err_token"],
+        "message.html", lang, gate.policy, Problem(code).status, heading=vocabulary["error_title"], message=vocabulary[key],
         alert=True, receipt=None, link=None, link_text="",
     )  # fmt: skip
+
+
+def _invalid(gate: Gate, ctx: RequestContext, lang: str) -> ASGIApp:
+    return _refuse(gate, ctx, lang, "guardian-token-invalid", "this guardian link was already used, has expired or is unknown here", "err_token")
+
+
+def _self_confirm(gate: Gate, ctx: RequestContext, lang: str) -> ASGIApp:
+    detail = "the guardian must confirm from their own device: this request carries the minor's own subject"
+    return _refuse(gate, ctx, lang, "guardian-self-confirm", detail, "err_g_self")
 
 
 def _page(gate: Gate, ctx: RequestContext, lang: str, token: str, errors: list[str], status_code: int = 200) -> ASGIApp:
@@ -82,6 +94,8 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
         lang = terms_language(gate, ctx, query_value(ctx, "lang") or (request.language if request else None))
         if request is None or token is None:
             return _invalid(gate, ctx, lang)
+        if ctx.subject is not None and ctx.subject == request.subject:
+            return _self_confirm(gate, ctx, lang)
         return _page(gate, ctx, lang, token, [])
     if body_kind(ctx.headers) != "form":
         raise Problem("unsupported-media-type", "post the confirmation form (application/x-www-form-urlencoded)")
@@ -91,6 +105,8 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
     request = await _pending(gate, token)
     if request is None:
         return _invalid(gate, ctx, lang)
+    if ctx.subject is not None and ctx.subject == request.subject:
+        return _self_confirm(gate, ctx, lang)
     vocabulary = words(lang)
     if not gate.forms.check("g" + hash_token(token), form.get("csrf_token")):
         gate.refusals["csrf-failed"] += 1
@@ -116,6 +132,7 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
         policy_digest=gate.policy_digest,
         client_address=ctx.client,
         user_agent=ctx.user_agent or None,
+        checks={"token_possession": True, "minor_session": False, "session": "other-subject" if ctx.subject else "none"},
     )
     try:
         receipt = await gate.store.confirm_guardian(confirmation)

@@ -65,6 +65,16 @@ _EN: dict[str, str] = {
     "err_guardian_distinct": "Give two different e-mail addresses, one for each parent or guardian.",
     "err_token": "This confirmation link is not valid: it was already used, has expired or belongs to another campaign.",
     "err_g_fields": "Give your name and relationship, and tick both boxes.",
+    "own_email": "Your own e-mail address (optional)",
+    "own_email_hint": "So we can make sure the confirmation goes to your parent or guardian, not to you. We do not keep it.",
+    "err_own_email": "Your own e-mail address is not valid. Check it, or leave the field empty.",
+    "err_guardian_own": "The parent or guardian address must not be your own: give the address of your parent or guardian.",
+    "err_redeclared": "You already told us your age group ({band}). It cannot be raised by giving another date of birth or age group. "
+    "If that was a mistake, write to {contact}.",
+    "err_below_recorded": "Sorry, you must be at least {age} to take part. We noted the age group you gave, "
+    "so nothing more can be uploaded under these terms.",
+    "err_g_self": "This confirmation must be given by the parent or guardian, not from the participant's own browser session. "
+    "The parent or guardian should open the link on their own device.",
 }
 
 _NL: dict[str, str] = {
@@ -128,6 +138,16 @@ _NL: dict[str, str] = {
     "err_guardian_distinct": "Geef twee verschillende e-mailadressen, één per ouder of voogd.",
     "err_token": "Deze bevestigingslink is niet geldig: hij is al gebruikt, verlopen of hoort bij een andere campagne.",
     "err_g_fields": "Vul je naam en relatie in en vink beide vakjes aan.",
+    "own_email": "Je eigen e-mailadres (niet verplicht)",
+    "own_email_hint": "Zo weten we zeker dat de bevestiging naar je ouder of voogd gaat en niet naar jou. We bewaren het niet.",
+    "err_own_email": "Je eigen e-mailadres is niet geldig. Controleer het of laat het veld leeg.",
+    "err_guardian_own": "Het adres van je ouder of voogd mag niet je eigen adres zijn: geef het adres van je ouder of voogd.",
+    "err_redeclared": "Je hebt ons al je leeftijdsgroep gegeven ({band}). Die kan niet hoger worden door een andere geboortedatum "
+    "of leeftijdsgroep op te geven. Was dat een vergissing? Schrijf dan naar {contact}.",
+    "err_below_recorded": "Sorry, je moet minstens {age} jaar zijn om mee te doen. We hebben de leeftijdsgroep die je gaf genoteerd, "
+    "dus onder deze voorwaarden kan er niets meer worden geüpload.",
+    "err_g_self": "Deze bevestiging moet door de ouder of voogd worden gegeven, niet vanuit de browser van de deelnemer. "
+    "De ouder of voogd opent de link het best op een eigen apparaat.",
 }
 
 _WORDS = {"en": _EN, "nl": _NL}

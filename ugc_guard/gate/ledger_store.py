@@ -37,8 +37,10 @@ logger = logging.getLogger("ugc_guard.gate")
 
 def gate_status(row: LedgerStatus) -> SubjectStatus:
     """Return the gate's view of a ledger status row (an erased subject has no standing)."""
-    if row.erased or row.terms_version is None:
-        return SubjectStatus()
+    if row.erased:
+        return SubjectStatus(erased=True)
+    if row.terms_version is None:
+        return SubjectStatus(age_band=row.age_band, age_assurance=row.age_assurance)
     return SubjectStatus(
         accepted_terms_version=row.terms_version,
         age_band=row.age_band,
@@ -48,6 +50,7 @@ def gate_status(row: LedgerStatus) -> SubjectStatus:
         reconfirm_due=row.reconfirm_due.isoformat() if row.reconfirm_due else None,
         receipt_id=str(row.acceptance_id) if row.acceptance_id is not None else None,
         accepted_at=row.accepted_at.isoformat(timespec="seconds") if row.accepted_at else None,
+        age_assurance=row.age_assurance,
     )
 
 
@@ -100,12 +103,17 @@ class LedgerGateStore:
             )  # fmt: skip
         return _receipt(receipt)
 
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+        async with _unavailable_as_store_error():
+            receipt = await self.ledger.record_age_result(self.campaign, subject, AgeResult(band, method, assurance))
+        return _receipt(receipt)
+
     async def request_guardian(self, request: GuardianRequestRecord) -> None:
         async with _unavailable_as_store_error():
             await self.ledger.record_guardian_request(
                 self.campaign, request.subject, acceptance_id=int(request.acceptance_id), token_sha256=request.token_hash,
                 expires_at=request.expires_at, guardian_email=request.guardian_email, guardian_index=request.guardian_index,
-                language=request.language,
+                language=request.language, checks=request.checks,
             )  # fmt: skip
 
     async def find_guardian_request(self, token_hash: str) -> PendingGuardian | None:
@@ -119,15 +127,13 @@ class LedgerGateStore:
         )  # fmt: skip
 
     async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
-        terms = TermsShown(
-            confirmation.terms_document, confirmation.terms_version, confirmation.terms_sha256, confirmation.language
-        )
+        terms = TermsShown(confirmation.terms_document, confirmation.terms_version, confirmation.terms_sha256, confirmation.language)
         licence = LicenceShown(confirmation.licence_id, confirmation.licence_version, confirmation.licence_sha256)
         async with _unavailable_as_store_error():
             receipt = await self.ledger.record_guardian_confirmation(
                 self.campaign, int(confirmation.request_id), guardian_name=confirmation.guardian_name,
                 relationship=confirmation.relationship, terms=terms, licence=licence, policy_digest=confirmation.policy_digest,
-                client=ClientInfo(confirmation.client_address, confirmation.user_agent),
+                client=ClientInfo(confirmation.client_address, confirmation.user_agent), checks=confirmation.checks,
             )  # fmt: skip
         return _receipt(receipt)
 

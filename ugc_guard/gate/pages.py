@@ -117,7 +117,7 @@ class PagesStage:
         if ctx.method not in methods:
             return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
         try:
-            return await handler(ctx)  # type: ignore[no-any-return]
+            return await handler(ctx)
         except StoreUnavailable:
             return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
 
@@ -130,6 +130,10 @@ class PagesStage:
         if subject is None:
             return Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
         status = await gate.status(subject) if known else SubjectStatus()
+        if status.erased and gate.subjects.source == "cookie":  # an erased pseudonym is never used again
+            ctx.subject = None
+            ensure_subject(ctx, gate.subjects)
+            status = SubjectStatus()
         return render_terms(gate, ctx, lang=lang, next_url=next_url, status=status)
 
     async def status(self, ctx: RequestContext) -> ASGIApp:

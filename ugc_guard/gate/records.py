@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["AcceptanceRecord", "GuardianConfirmation", "GuardianRequestRecord", "PendingGuardian", "Receipt"]
 
@@ -23,7 +25,7 @@ class AcceptanceRecord:
     collection_method: str
     """``click-wrap:unticked-checkbox`` (the form) or ``api:json`` (a JSON post)."""
     policy_digest: str
-    age_band: str
+    age_band: str | None
     age_method: str
     age_assurance: str
     guardian_required: bool
@@ -57,6 +59,9 @@ class GuardianRequestRecord:
     language: str
     guardian_index: int = 1
     """1 or 2: which holder of parental authority this request is for."""
+    checks: Mapping[str, Any] = field(default_factory=dict)
+    """What was checked when the address was given (``address_differs_from_minor``: true, or None when
+    the minor's own address was not known); public, no personal data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +94,6 @@ class GuardianConfirmation:
     policy_digest: str
     client_address: str | None = None
     user_agent: str | None = None
+    checks: Mapping[str, Any] = field(default_factory=dict)
+    """What the gate checked (token possession, not the minor's session); the ledger adds its own."""
     confirmed_at: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))

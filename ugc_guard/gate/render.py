@@ -54,13 +54,17 @@ def html_page(template: str, lang: str, policy: Policy, status_code: int = 200, 
         return vocabulary[key].format(**values)
 
     scraping = policy.scraping
-    body = _environment().get_template(template).render(
-        t=t,
-        lang=lang,
-        tdm_reservation=scraping.tdm_reservation,
-        tdm_policy=str(scraping.tdm_policy) if scraping.tdm_policy else None,
-        noai=scraping.noai_headers,
-        today=_dt.date.today().isoformat(),
-        **context,
+    body = (
+        _environment()
+        .get_template(template)
+        .render(
+            t=t,
+            lang=lang,
+            tdm_reservation=scraping.tdm_reservation,
+            tdm_policy=str(scraping.tdm_policy) if scraping.tdm_policy else None,
+            noai=scraping.noai_headers,
+            today=_dt.date.today().isoformat(),
+            **context,
+        )
     )
     return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)

@@ -34,6 +34,10 @@ class SubjectStatus:
     receipt_hash: str | None = None
     accepted_at: str | None = None
     """ISO 8601 UTC time of the latest acceptance."""
+    age_assurance: str | None = None
+    """The assurance of the recorded age band (``self-declared``…): how strong a new declaration must be to raise it."""
+    erased: bool = False
+    """The subject's personal data was erased: no standing, and nothing more may be recorded under this id."""
 
     @classmethod
     def nobody(cls) -> SubjectStatus:

@@ -23,6 +23,10 @@ class GateStore(Protocol):
 
     async def record_acceptance(self, record: AcceptanceRecord) -> Receipt: ...
 
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+        """Record an age band on its own (a lower band declared after an acceptance); it becomes the current band."""
+        ...
+
     async def request_guardian(self, request: GuardianRequestRecord) -> None: ...
 
     async def find_guardian_request(self, token_hash: str) -> PendingGuardian | None:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, Signer
 from starlette.types import ASGIApp
 
+from .mailboxes import normalise_address
+
 if TYPE_CHECKING:
     from ..context import RequestContext
     from ..sites import Site
 
-__all__ = ["COOKIE_NAME", "SubjectCookie", "SubjectStage", "derive_key", "ensure_subject"]
+__all__ = ["COOKIE_NAME", "SubjectCookie", "SubjectStage", "derive_key", "ensure_subject", "user_addresses"]
 
 COOKIE_NAME = "ugc_guard_subject"
 MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps cookies at 400 days)
@@ -62,11 +64,18 @@ class SubjectCookie:
 
 
 def _cookie_value(cookie_header: str) -> str | None:
+    """Return the subject cookie's value; None when absent or sent twice with different values.
+
+    Two different values mean someone else set a second cookie of this name (for a parent domain
+    or a narrower path: cookie tossing); picking either could record one person's uploads under
+    another's acceptance, so the request has no subject at all.
+    """
+    found: set[str] = set()
     for item in cookie_header.split(";"):
         name, _, value = item.strip().partition("=")
         if name == COOKIE_NAME:
-            return value.strip().strip('"')
-    return None
+            found.add(value.strip().strip('"'))
+    return found.pop() if len(found) == 1 else None
 
 
 class SubjectStage:
@@ -81,19 +90,45 @@ class SubjectStage:
         if self.source == "scope-user":
             ctx.subject = self.from_user(ctx.scope.get("user"))
         else:
-            header = ctx.header(b"cookie")
+            # every Cookie header (HTTP/2 may split them), so a second subject cookie cannot hide in another one
+            header = "; ".join(value.decode("latin-1") for key, value in ctx.scope["headers"] if key == b"cookie")
             ctx.subject = self.cookie.read(_cookie_value(header)) if header else None
         return None
 
     def from_user(self, user: Any) -> str | None:
         """Return a keyed hash of an authenticated Starlette user's identity, else None."""
-        if user is None or not getattr(user, "is_authenticated", False):
+        if user is None or not _user_attribute(user, "is_authenticated"):
             return None
-        identity = getattr(user, "identity", None) or getattr(user, "display_name", None)
+        identity = _user_attribute(user, "identity") or _user_attribute(user, "display_name")
         if not identity:
             return None
         digest = hmac.new(self._user_key, str(identity).encode(), hashlib.sha256).digest()
         return "u" + base64.urlsafe_b64encode(digest).decode().rstrip("=")[:31]
+
+
+def _user_attribute(user: Any, name: str) -> Any:
+    """Return ``user.name``, or None when the app's user class lacks it (Starlette's ``BaseUser``
+    raises NotImplementedError for properties a subclass did not define)."""
+    try:
+        return getattr(user, name, None)
+    except Exception:
+        return None
+
+
+def user_addresses(user: Any) -> list[str]:
+    """Return the e-mail addresses an authenticated ``scope["user"]`` carries (``email``, or an
+    ``identity`` / ``display_name`` that is an address), normalised; [] for anyone else."""
+    if user is None or not _user_attribute(user, "is_authenticated"):
+        return []
+    found: list[str] = []
+    for name in ("email", "identity", "display_name"):
+        value = _user_attribute(user, name)
+        if isinstance(value, str) and "@" in value:
+            try:
+                found.append(normalise_address(value))
+            except ValueError:
+                continue
+    return found
 
 
 def ensure_subject(ctx: RequestContext, stage: SubjectStage) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -55,20 +55,22 @@ class AsyncLedger:
 
     async def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
                                       expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
-                                      language: str | None = None, client: ClientInfo | None = None) -> int:
+                                      language: str | None = None, client: ClientInfo | None = None,
+                                      checks: Mapping[str, Any] | None = None) -> int:
         return await self._run(self.sync.record_guardian_request, campaign, subject, acceptance_id=acceptance_id,
                                token_sha256=token_sha256, expires_at=expires_at, guardian_email=guardian_email,
-                               guardian_index=guardian_index, language=language, client=client)
+                               guardian_index=guardian_index, language=language, client=client, checks=checks)
 
     async def find_guardian_request(self, campaign: str, token_sha256: str) -> gate.GuardianRequest | None:
         return await self._run(self.sync.find_guardian_request, campaign, token_sha256)
 
     async def record_guardian_confirmation(self, campaign: str, request_id: int, *, guardian_name: str,
                                            relationship: str, terms: TermsShown, licence: LicenceShown,
-                                           policy_digest: str, client: ClientInfo | None = None) -> Receipt:
+                                           policy_digest: str, client: ClientInfo | None = None,
+                                           checks: Mapping[str, Any] | None = None) -> Receipt:
         return await self._run(self.sync.record_guardian_confirmation, campaign, request_id,
                                guardian_name=guardian_name, relationship=relationship, terms=terms, licence=licence,
-                               policy_digest=policy_digest, client=client)
+                               policy_digest=policy_digest, client=client, checks=checks)
 
     async def record_guardian_withdrawal(self, campaign: str, request_id: int, *, reason: str | None = None,
                                          client: ClientInfo | None = None) -> Receipt:
@@ -88,6 +90,13 @@ class AsyncLedger:
 
     async def record_submission_status(self, submission_id: int, status: str, reason: str | None = None) -> Receipt:
         return await self._run(self.sync.record_submission_status, submission_id, status, reason)
+
+    async def settle_submissions(self, campaign: str, targets: Mapping[int, tuple[str | None, str]], status: str, *,
+                                 only_from: Collection[str] = ("received",)) -> list[int]:
+        return await self._run(self.sync.settle_submissions, campaign, targets, status, only_from=only_from)
+
+    async def sweep_unconfirmed(self, campaign: str, *, older_than: dt.timedelta) -> list[int]:
+        return await self._run(self.sync.sweep_unconfirmed, campaign, older_than=older_than)
 
     async def record_withdrawal(self, campaign: str, subject: str, scope: str, *, target_entry: int | None = None,
                                 reason: str | None = None, client: ClientInfo | None = None) -> Receipt:

@@ -4,23 +4,28 @@ confirmations and withdrawals — each appended atomically with the subject's de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from ..evidence import derive_key
 from .canonical import utc_text
-from .chain import Draft, Stored
+from .chain import Draft, Stored, subject_key
 from .core import LedgerCore
+from .crypto import Sealer, seal_context
 from .errors import EntryNotFound, LedgerError
 from .inputs import AgeResult, ClientInfo, LicenceShown, TermsShown
 from .models import Entry
 from .receipts import Receipt, receipt_for
 from .status import guardian_changed, upsert_subject
 
-__all__ = ["GuardianRequest", "GuardianRequestUsed", "find_guardian_request", "record_acceptance", "record_age_result",
+__all__ = ["GuardianRequest", "GuardianRequestUsed", "address_hash", "find_guardian_request", "record_acceptance", "record_age_result",
            "record_guardian_confirmation", "record_guardian_request", "record_guardian_withdrawal"]
 
 
@@ -101,10 +106,15 @@ def record_age_result(core: LedgerCore, campaign: str, subject: str, age: AgeRes
 def record_guardian_request(
     core: LedgerCore, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str, expires_at: dt.datetime,
     guardian_email: str, guardian_index: int = 1, language: str | None = None, client: ClientInfo | None = None,
+    checks: Mapping[str, Any] | None = None,
 ) -> Stored:
-    """Append a guardian request (token only as its SHA-256; e-mail sealed); return the stored entry."""
+    """Append a guardian request (token only as its SHA-256; e-mail sealed); return the stored entry.
+
+    ``checks`` (public, no personal data) says what was checked when the address was given, e.g.
+    ``{"address_differs_from_minor": true}``; the confirmation repeats it. The channel is ``e-mail``.
+    """
     payload = {"token_sha256": token_sha256, "expires_at": utc_text(expires_at), "guardian_index": guardian_index,
-               "acceptance_entry": acceptance_id, "language": language}
+               "acceptance_entry": acceptance_id, "language": language, "channel": "e-mail", "checks": dict(checks or {})}
     draft = Draft("guardian_requested", subject, payload, {**core.evidence(client), "guardian_email": guardian_email},
                   ref=acceptance_id, content_sha256=token_sha256)
 
@@ -116,8 +126,6 @@ def record_guardian_request(
 
 def find_guardian_request(connection: Connection, campaign: str, token_sha256: str) -> GuardianRequest | None:
     """Return the request with this token hash in ``campaign`` (one indexed lookup), or None."""
-    import json
-
     row = connection.execute(
         select(Entry.id, Entry.subject, Entry.ref, Entry.body).where(
             Entry.content_sha256 == token_sha256, Entry.campaign == campaign, Entry.kind == "guardian_requested")
@@ -138,7 +146,7 @@ def find_guardian_request(connection: Connection, campaign: str, token_sha256: s
 
 def _request(connection: Connection, campaign: str, request_id: int) -> Any:
     row = connection.execute(
-        select(Entry.id, Entry.subject, Entry.ref).where(
+        select(Entry.id, Entry.subject, Entry.ref, Entry.body).where(
             Entry.id == request_id, Entry.campaign == campaign, Entry.kind == "guardian_requested")
     ).one_or_none()
     if row is None:
@@ -158,23 +166,77 @@ def _unused(campaign: str, request_id: int) -> Any:
     return guard
 
 
+def _opened(connection: Connection, core: LedgerCore, campaign: str, subject: str, kind: str, body: str) -> dict[str, Any]:
+    """Return the personal fields sealed in an entry body, or {} when they cannot be opened (no secret, erased)."""
+    sealed = json.loads(body).get("sealed")
+    if not sealed or not core.sealer.can_open:
+        return {}
+    try:
+        key = subject_key(connection, core.sealer, campaign, subject, create=False)
+        return Sealer.open(key, seal_context(campaign, subject, kind), sealed)
+    except LedgerError:
+        return {}
+
+
+def _same(mine: str | None, theirs: Any) -> bool | None:
+    return None if mine is None or not isinstance(theirs, str) else mine == theirs
+
+
+def address_hash(secret: bytes | None, address: str) -> str | None:
+    """Return the keyed hash of an e-mail address kept with a guardian's confirmation (``hmac-sha256:<hex>``
+    of the address in lower case, under a key of its own), or None without the site secret."""
+    if not secret or not address:
+        return None
+    digest = hmac.new(derive_key(secret, "guardian-address"), address.strip().casefold().encode(), hashlib.sha256)
+    return "hmac-sha256:" + digest.hexdigest()
+
+
+def _guardian_checks(connection: Connection, core: LedgerCore, campaign: str, request: Any,
+                     evidence: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """Return the request's payload, what the ledger can check about the confirming client against the
+    minor's acceptance (same network evidence or not; None when either side kept none), and the keyed
+    hash of the address the link was sent to."""
+    payload: dict[str, Any] = json.loads(request.body)
+    personal = _opened(connection, core, campaign, request.subject, "guardian_requested", request.body)
+    accepted: dict[str, Any] = {}
+    if request.ref is not None:
+        body = connection.execute(select(Entry.body).where(Entry.id == request.ref, Entry.campaign == campaign)).scalar_one_or_none()
+        if body is not None:
+            accepted = _opened(connection, core, campaign, request.subject, "terms_acceptance", body)
+    compared = {
+        "client_address_matches_minor": _same(evidence.get("client_address"), accepted.get("client_address")),
+        "user_agent_matches_minor": _same(evidence.get("user_agent"), accepted.get("user_agent")),
+    }
+    return payload, compared, address_hash(core.secret, str(personal.get("guardian_email") or ""))
+
+
 def record_guardian_confirmation(
     core: LedgerCore, campaign: str, request_id: int, *, guardian_name: str, relationship: str, terms: TermsShown,
-    licence: LicenceShown, policy_digest: str, client: ClientInfo | None = None,
+    licence: LicenceShown, policy_digest: str, client: ClientInfo | None = None, checks: Mapping[str, Any] | None = None,
 ) -> Receipt:
     """Append a guardian's confirmation of terms and licence for the minor; return its receipt.
 
+    Recorded with it: how the guardian was reached (``channel``; the address only as a keyed hash, sealed
+    like every personal field) and ``checks``: what the caller checked (e.g. token possession, not the
+    minor's session), what was checked when the address was given, and whether the confirming client's
+    network evidence equals the minor's acceptance (recorded, never refused: families share networks).
     Raises :class:`EntryNotFound` for an unknown request and :class:`GuardianRequestUsed` when the
     request was confirmed or withdrawn before (checked under the chain lock, so a token works once).
     """
+    evidence = core.evidence(client)
     with core.connect() as connection:
         request = _request(connection, campaign, request_id)
+        requested, compared, address = _guardian_checks(connection, core, campaign, request, evidence)
+    recorded_checks = {**dict(checks or {}), **dict(requested.get("checks") or {}), **compared}
     payload = {
         "request_entry": request_id, "covers": ["terms", "licence"], "terms_version": terms.version,
         "terms_sha256": terms.text_sha256, "language": terms.language, "licence_id": licence.licence_id,
         "licence_version": licence.version, "licence_sha256": licence.text_sha256, "policy_digest": policy_digest,
+        "channel": requested.get("channel", "e-mail"), "checks": recorded_checks,
     }
-    personal = {**core.evidence(client), "guardian_name": guardian_name, "relationship": relationship}
+    personal = {**evidence, "guardian_name": guardian_name, "relationship": relationship}
+    if address is not None:
+        personal["guardian_address"] = address
     draft = Draft("guardian_confirmed", request.subject, payload, personal, ref=request_id, terms_version=terms.version)
 
     def after(connection: Connection, stored: list[Stored]) -> None:

@@ -58,12 +58,12 @@ AGE_RESULT = register(Kind(
     "Result of an age check: band, method, assurance level (never the date of birth).",
 ))
 GUARDIAN_REQUESTED = register(Kind(
-    "guardian_requested", EVIDENCE | {"guardian_email"}, _pick("token_sha256", "expires_at", "guardian_index"),
+    "guardian_requested", EVIDENCE | {"guardian_email"}, _pick("token_sha256", "expires_at", "guardian_index", "channel"),
     "A parent or guardian was asked to confirm; the link's one-time token only as a hash.",
 ))
 GUARDIAN_CONFIRMED = register(Kind(
-    "guardian_confirmed", EVIDENCE | {"guardian_name", "relationship"},
-    _pick("request_entry", "covers", "terms_version", "licence_id", "licence_version", "guardian_index"),
+    "guardian_confirmed", EVIDENCE | {"guardian_name", "relationship", "guardian_address"},
+    _pick("request_entry", "covers", "terms_version", "licence_id", "licence_version", "guardian_index", "channel", "checks"),
     "A parent or guardian confirmed the terms and licence on the minor's behalf.",
 ))
 GUARDIAN_WITHDRAWN = register(Kind(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
-from . import expiry, gate, queries, requests, rights, submissions, takedowns
+from . import expiry, gate, queries, requests, rights, submissions, takedowns, unconfirmed
 from .chain import Draft
 from .core import LedgerCore
 from .engine import translate_errors
@@ -114,12 +114,13 @@ class Ledger:
 
     def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
                                 expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
-                                language: str | None = None, client: ClientInfo | None = None) -> int:
-        """Record a guardian request (token hash, expiry, sealed e-mail); return its entry id."""
+                                language: str | None = None, client: ClientInfo | None = None,
+                                checks: Mapping[str, Any] | None = None) -> int:
+        """Record a guardian request (token hash, expiry, sealed e-mail, what was checked); return its entry id."""
         return gate.record_guardian_request(self._core, campaign, subject, acceptance_id=acceptance_id,
                                             token_sha256=token_sha256, expires_at=expires_at,
                                             guardian_email=guardian_email, guardian_index=guardian_index,
-                                            language=language, client=client).id
+                                            language=language, client=client, checks=checks).id
 
     def find_guardian_request(self, campaign: str, token_sha256: str) -> gate.GuardianRequest | None:
         """Return the guardian request with this token hash in ``campaign``, or None."""
@@ -128,11 +129,11 @@ class Ledger:
 
     def record_guardian_confirmation(self, campaign: str, request_id: int, *, guardian_name: str, relationship: str,
                                      terms: TermsShown, licence: LicenceShown, policy_digest: str,
-                                     client: ClientInfo | None = None) -> Receipt:
-        """Record a guardian's confirmation; raises :class:`GuardianRequestUsed` if already answered."""
+                                     client: ClientInfo | None = None, checks: Mapping[str, Any] | None = None) -> Receipt:
+        """Record a guardian's confirmation and what was checked; raises :class:`GuardianRequestUsed` if already answered."""
         return gate.record_guardian_confirmation(self._core, campaign, request_id, guardian_name=guardian_name,
                                                  relationship=relationship, terms=terms, licence=licence,
-                                                 policy_digest=policy_digest, client=client)
+                                                 policy_digest=policy_digest, client=client, checks=checks)
 
     def record_guardian_withdrawal(self, campaign: str, request_id: int, *, reason: str | None = None,
                                    client: ClientInfo | None = None) -> Receipt:
@@ -164,6 +165,16 @@ class Ledger:
     def record_submission_status(self, submission_id: int, status: str, reason: str | None = None) -> Receipt:
         """Record a submission's new status (stored, not stored, withdrawn, expired, erased)."""
         return submissions.record_submission_status(self._core, submission_id, status, reason)
+
+    def settle_submissions(self, campaign: str, targets: Mapping[int, tuple[str | None, str]], status: str, *,
+                           only_from: Collection[str] = ("received",)) -> list[int]:
+        """Append ``status`` for each ``id -> (subject, reason)`` still in ``only_from``; return those ids."""
+        return submissions.settle_submissions(self._core, campaign, targets, status, only_from=only_from)
+
+    def sweep_unconfirmed(self, campaign: str, *, older_than: dt.timedelta, dry_run: bool = False) -> list[int]:
+        """Mark ``received`` submissions of a dead worker, or older than ``older_than``, ``not stored
+        (unconfirmed)``; return their ids (``dry_run``: only list them)."""
+        return unconfirmed.sweep_unconfirmed(self._core, campaign, older_than=older_than, dry_run=dry_run)
 
     # -- rights and retention ------------------------------------------------------------------
     def record_withdrawal(self, campaign: str, subject: str, scope: str, *, target_entry: int | None = None,

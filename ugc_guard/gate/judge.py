@@ -1,0 +1,134 @@
+"""Judging what a person declares when accepting: terms version, ticks, age, guardian addresses.
+
+:func:`settle` returns the age result and guardian addresses or raises :class:`Refusal` (a problem
+code plus the page message). It holds a new age band against the subject's earlier one
+(:mod:`.redeclare`: a band cannot be talked up) and a guardian address against the minor's own
+(:mod:`.mailboxes`). Nothing here reads the request; nothing is recorded but a lower age band.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from .age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date
+from .mailboxes import normalise_address, same_mailbox
+from .redeclare import Declared, RecentRefusals, contradicts, strength
+from .status import SubjectStatus
+
+if TYPE_CHECKING:
+    from .service import Gate
+
+__all__ = ["AcceptInput", "Refusal", "settle"]
+
+_REFUSED: WeakKeyDictionary[Gate, RecentRefusals] = WeakKeyDictionary()
+"""Per gate: bands refused as too young, in this process (see :class:`RecentRefusals`)."""
+
+
+class Refusal(Exception):
+    """A refused acceptance: a problem ``code``, the page message ``key`` and its values."""
+
+    def __init__(self, code: str, key: str, detail: str, **values: Any) -> None:
+        super().__init__(detail)
+        self.code, self.key, self.detail, self.values = code, key, detail, values
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptInput:
+    terms_version: str
+    accept_terms: bool
+    accept_licence: bool
+    birth_date: str | None
+    age_band: str | None
+    guardian_emails: tuple[str, ...]
+    lang: str | None
+    own_email: str | None = None
+    """The minor's own address (optional): a guardian address reaching the same mailbox is refused."""
+
+
+def _judge(gate: Gate, given: AcceptInput, today: _dt.date, *, require_licence: bool, own: list[str]) -> tuple[AgeResult | None, list[str]]:
+    """Return the age result and the normalised guardian e-mails, or raise :class:`Refusal`.
+
+    ``own`` holds the addresses known to be the person's own (from the app); ``given.own_email`` is added.
+    """
+    if given.terms_version != gate.terms_rule.version:
+        raise Refusal("terms-version-mismatch", "err_version", f"terms_version must be the current version {gate.terms_rule.version!r}")
+    if not given.accept_terms or (require_licence and not given.accept_licence):
+        raise Refusal("invalid-request", "err_tick", "accept_terms and accept_licence must both be true")
+    method = gate.policy.age.method
+    try:
+        if method == "birth_date":
+            result: AgeResult | None = judge_birth_date(parse_birth_date(given.birth_date or "", today), today, gate.age_rule)
+        elif method == "age_band":
+            result = judge_band(given.age_band or "", gate.age_rule)
+        else:
+            result = None  # "external": the app records the age result itself
+    except AgeError as error:
+        code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
+        raise Refusal(code, f"err_{error.reason}", str(error)) from None
+    if result is not None and result.outcome is AgeOutcome.refused:
+        lowest = gate.age_rule.guardian_minimum or gate.age_rule.minimum
+        raise Refusal("age-below-minimum", "err_below", f"participants must be at least {lowest}", age=lowest, band=result.band)
+    emails: list[str] = []
+    if result is not None and result.outcome is AgeOutcome.with_guardian:
+        if given.own_email and given.own_email.strip():
+            try:
+                own = [*own, normalise_address(given.own_email)]
+            except ValueError:
+                raise Refusal("invalid-request", "err_own_email", "own_email is not a valid e-mail address") from None
+        for raw in given.guardian_emails[: gate.guardians_required]:
+            try:
+                emails.append(normalise_address(raw))
+            except ValueError:
+                raise Refusal("invalid-request", "err_guardian_email", "guardian_email is not a valid e-mail address") from None
+            if same_mailbox(emails[-1], own):
+                raise Refusal("invalid-request", "err_guardian_own", "a guardian e-mail address must not be the participant's own address")
+        if len(emails) < gate.guardians_required:
+            raise Refusal("invalid-request", "err_guardian_email", f"{gate.guardians_required} guardian e-mail address(es) needed")
+        if len({email.casefold() for email in emails}) != len(emails):
+            raise Refusal("invalid-request", "err_guardian_distinct", "the guardian e-mail addresses must differ")
+    return result, emails
+
+
+async def settle(
+    gate: Gate, subject: str | None, standing: SubjectStatus, given: AcceptInput, *, own: list[str], require_licence: bool
+) -> tuple[AgeResult | None, list[str]]:
+    """Return the age result and normalised guardian e-mails for ``given``, held against what ``subject``
+    declared before (``standing``, read fresh); raise :class:`Refusal` otherwise.
+
+    ``own`` holds the addresses the app knows as the person's own. A band below the minimum is noted
+    before the refusal (in the ledger when the subject already has a recorded band, in this process
+    otherwise); a band that raises an earlier one is refused with ``age-redeclared``.
+    """
+    today = _dt.date.today()
+    age = gate.policy.age
+    new_strength = strength(str(age.method), age.assurance)
+    try:
+        result, emails = _judge(gate, given, today, require_licence=require_licence, own=own)
+    except Refusal as refusal:
+        if refusal.code == "age-below-minimum" and subject is not None:
+            band = str(refusal.values["band"])
+            if standing.age_band is not None:
+                await gate.store.record_age_result(subject, band, str(age.method), age.assurance)
+                gate.cache.invalidate(subject)
+                refusal.key = "err_below_recorded"
+            else:
+                _REFUSED.setdefault(gate, RecentRefusals()).note(subject, Declared(band, new_strength))
+        raise
+    if result is not None and subject is not None:
+        earlier: list[Declared] = []
+        if standing.age_band is not None:
+            due = _dt.date.fromisoformat(standing.reconfirm_due) if standing.reconfirm_due else None
+            earlier.append(Declared(standing.age_band, strength(None, standing.age_assurance), due))
+        noted = _REFUSED[gate].get(subject) if gate in _REFUSED else None
+        earlier += [noted] if noted is not None else []
+        for before in earlier:
+            if contradicts(before, result.band, new_strength, today):
+                raise Refusal(
+                    "age-redeclared", "err_redeclared",
+                    f"the age band {before.band} is already recorded for you; a new declaration cannot raise it "
+                    "(only a stronger age check can)", band=before.band, contact=str(gate.policy.controller.contact),
+                )  # fmt: skip
+    return result, emails
