@@ -14,12 +14,12 @@ from ..policy.uploads import Uploads
 from .images import ImageReport, check_image
 from .media import check_media, check_text
 from .mediatypes import HEAD_BYTES, detect, reconcile
-from .polyglot import check_polyglot
+from .polyglot import check_image_content, check_polyglot
 from .refusal import Refusal
 from .spool import RangeReader, TempFiles
 from .svg import check_svg
 
-__all__ = ["Findings", "screen_file"]
+__all__ = ["Findings", "receives_original", "screen_file"]
 
 # Decoding is CPU-bound: more decoders than cores only adds GIL and scheduler contention, which the
 # event loop (serving everything else) feels as latency. Waiting threads hold neither.
@@ -46,6 +46,11 @@ def screen_file(
         return _screen(reader, declared, filename, allowed, uploads, temp)
 
 
+def receives_original(uploads: Uploads) -> bool:
+    """Whether the app receives an image's bytes as uploaded (``replay: original``, or no re-encoding)."""
+    return uploads.replay == "original" or not uploads.images.strip_metadata
+
+
 def _screen(reader: RangeReader, declared: str, filename: str, allowed: Iterable[str], uploads: Uploads, temp: TempFiles) -> Findings:
     if reader.length == 0:
         raise Refusal("content-rejected", "the file is empty")
@@ -56,7 +61,7 @@ def _screen(reader: RangeReader, declared: str, filename: str, allowed: Iterable
     if kind == "image/svg+xml":
         check_svg(reader.pread(reader.length, 0))
     elif kind.startswith("image/"):
-        check_polyglot(reader, whole=True)
+        check_image_content(reader, kind, original=receives_original(uploads))
         image = check_image(reader, kind, uploads.images, temp if uploads.images.strip_metadata else None)
     elif kind.startswith(("audio/", "video/")):
         check_polyglot(reader, whole=False)
