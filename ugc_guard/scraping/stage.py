@@ -1,5 +1,5 @@
 """The scraping stage: serve robots.txt and tdmrep.json, send the no-AI signals, refuse blocked agents,
-flag clients that fetch the trap path, and verify claimed search-engine bots."""
+flag clients that fetch the trap path themselves (:mod:`.trap`), and verify claimed search-engine bots."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..routing import normalise_path
 from .agents import SEARCH_BOTS, UNVERIFIED_BOT, Agent, AgentKind
 from .enforce import AgentRules
 from .signals import render_robots, response_headers, robots_rules, tdmrep_json, trap_path
+from .trap import trap_flags
 from .verify import BotVerifier
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class ScrapingStage:
         if path == TDMREP_PATH:
             return self.tdmrep
         if path == self.trap:
-            await self._flag(ctx)
+            if trap_flags(ctx.headers):
+                await self._flag(ctx)
             return Problem("not-found")
         agent = self.rules.matcher.classify(ctx.user_agent)
         ctx.state["agent"] = agent
