@@ -4,6 +4,12 @@ Matching is by whole words: a User-Agent is split into runs of ASCII letters and
 (case-folded), and an agent token matches when its own words appear consecutively. So
 ``ICC-Crawler`` matches ``icc crawler/1.0`` and ``  ICC-CRAWLER``, but ``Claude`` never matches
 inside ``Claudette`` and ``Spider`` never inside ``Baiduspider``. Results are cached per string.
+
+A few tokens of the shipped lists are ordinary words or the names of apps that embed a browser
+engine (:data:`APP_NAME_TOKENS`: ``Code`` is VS Code, ``Cursor`` and ``Trae`` are editors whose
+web views send ``Cursor/0.44 … Electron/32``). Those match only as the agent's own product name
+(``Cursor/1.0``, or the agent string starting with the token) and never in an Electron app's
+string: an editor's web view is a person looking at the page.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from .refresh import AGENTS_FILE
 
 __all__ = [
+    "APP_NAME_TOKENS",
     "SCRAPING_TOOLS",
     "SEARCH_BOTS",
     "UNVERIFIED_BOT",
@@ -36,7 +43,7 @@ SCRAPING_TOOLS: tuple[str, ...] = (
     "libwww-perl", "WWW-Mechanize", "lwp-trivial", "Apache-HttpClient", "Java-http-client", "Java",
     "node-fetch", "axios", "undici", "got", "HTTPie", "colly", "GuzzleHttp", "Faraday", "PycURL",
     "Nutch", "HTTrack", "zgrab", "masscan", "Deno", "Ruby",
-)
+)  # fmt: skip
 """Common HTTP libraries, command-line tools and headless browsers, by the token in their default agent."""
 
 SEARCH_BOTS: dict[str, tuple[str, ...]] = {
@@ -48,6 +55,12 @@ SEARCH_BOTS: dict[str, tuple[str, ...]] = {
     "Baiduspider": ("baidu.com", "baidu.jp"),
 }
 """Search-engine crawlers that can be verified by DNS, with the domains their hosts must be under."""
+
+APP_NAME_TOKENS: frozenset[str] = frozenset(
+    {"code", "cursor", "trae", "opencode", "operator", "devin", "spider", "lcc", "yak", "java", "ruby", "got", "deno", "faraday"}
+)
+"""Case-folded tokens of the shipped lists (AI crawlers, scraping tools) that are common words or the
+names of apps with a browser engine: they match only as a product name outside an Electron app."""
 
 UNVERIFIED_BOT = "unverified_bot"
 """``ctx.state`` key set when a claimed search-engine bot failed verification (it gets the flagged limit)."""
@@ -99,6 +112,9 @@ class AgentMatcher:
     """Classifies User-Agent strings; built once per policy, then cheap per request.
 
     ``allow`` wins over every list, then ``deny``, AI crawlers, scraping tools and search bots.
+    ``app_names`` (case-folded tokens, e.g. :data:`APP_NAME_TOKENS`) of the AI crawler and scraping
+    tool lists match only as a product name outside an Electron app (see the module's docstring);
+    ``deny`` and ``allow`` always match as whole words.
     """
 
     def __init__(
@@ -109,12 +125,14 @@ class AgentMatcher:
         search_bots: Iterable[str] = (),
         deny: Iterable[str] = (),
         allow: Iterable[str] = (),
+        app_names: Iterable[str] = (),
         cache_size: int = 4096,
     ) -> None:
-        # key word -> (" all its words ", rank, agent), as ASCII bytes. A token matches where its needle
-        # occurs in the User-Agent's words joined the same way; it is filed under one of its words (the
-        # rarest in browsers' agents), so a browser's agent usually shares no key word at all.
-        self._index: dict[bytes, list[tuple[bytes, int, Agent]]] = {}
+        # key word -> (" all its words ", rank, agent, product pattern), as ASCII bytes. A token matches where
+        # its needle occurs in the User-Agent's words joined the same way; it is filed under one of its words
+        # (the rarest in browsers' agents), so a browser's agent usually shares no key word at all.
+        self._index: dict[bytes, list[tuple[bytes, int, Agent, re.Pattern[bytes] | None]]] = {}
+        qualified = {name.casefold() for name in app_names}
         sequence = 0
         for kind, tokens in (
             (AgentKind.search_bot, search_bots),
@@ -128,7 +146,10 @@ class AgentMatcher:
                 if words:
                     sequence += 1
                     needle = b" " + b" ".join(words) + b" "
-                    self._index.setdefault(_key_word(words), []).append((needle, sequence, Agent(kind, token)))
+                    product = None
+                    if kind in (AgentKind.scraping_tool, AgentKind.ai_crawler) and token.strip().casefold() in qualified:
+                        product = product_pattern(words)
+                    self._index.setdefault(_key_word(words), []).append((needle, sequence, Agent(kind, token), product))
         self._key_words = frozenset(self._index)
         self._cached = lru_cache(maxsize=cache_size)(self._classify)
 
@@ -139,7 +160,8 @@ class AgentMatcher:
         return self._cached(user_agent)
 
     def _classify(self, user_agent: str) -> Agent:
-        words = _words(user_agent)
+        lowered = _lowered(user_agent)
+        words = lowered.translate(_SEPARATORS).split()
         present = self._key_words.intersection(words)
         if not present:  # the usual case: one C-level set intersection, no Python loop
             return UNKNOWN
@@ -147,9 +169,9 @@ class AgentMatcher:
         joined = b" " + b" ".join(words) + b" "
         best, best_rank = UNKNOWN, (AgentKind.unknown, 0, 0)
         for word in present:
-            for needle, sequence, agent in self._index[word]:
+            for needle, sequence, agent, product in self._index[word]:
                 offset = joined.find(needle)
-                if offset >= 0:
+                if offset >= 0 and (product is None or (b"electron/" not in lowered and product.search(lowered))):
                     rank = (agent.kind, -offset, -sequence)
                     if rank > best_rank:
                         best, best_rank = agent, rank
@@ -172,10 +194,14 @@ def _key_word(words: list[bytes]) -> bytes:
 _SEPARATORS = bytes(code if chr(code).isascii() and chr(code).isalnum() and not chr(code).isupper() else 0x20 for code in range(256))
 
 
-def _words(user_agent: str) -> list[bytes]:
-    """:func:`token_words` of a User-Agent, as ASCII bytes, in a few C-level passes.
+def _lowered(user_agent: str) -> bytes:
+    """The User-Agent lowercased, as ASCII bytes: every non-ASCII character becomes ``?`` (a separator),
+    so its words (split at every byte but ``[a-z0-9]``) are the runs :func:`token_words` finds."""
+    return user_agent.lower().encode("ascii", "replace")
 
-    After ``lower()``, every non-ASCII character becomes ``?`` (a separator), so the words are the
-    same runs of ``[a-z0-9]`` that :func:`token_words` finds.
-    """
-    return user_agent.lower().encode("ascii", "replace").translate(_SEPARATORS).split()
+
+def product_pattern(words: list[bytes]) -> re.Pattern[bytes]:
+    """Return the pattern for a token's words as a product name in a lowercased User-Agent: at its start
+    (only separators before, a separator or the end after) or followed by ``/`` (``cursor/1.0``)."""
+    name = b"[^a-z0-9]+".join(re.escape(word) for word in words)
+    return re.compile(b"^[^a-z0-9]*" + name + b"(?![a-z0-9])|(?<![a-z0-9])" + name + b"/")

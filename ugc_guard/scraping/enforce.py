@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..policy import Policy
-from .agents import SEARCH_BOTS, Agent, AgentKind, AgentMatcher, ai_agent_tokens
+from .agents import APP_NAME_TOKENS, SEARCH_BOTS, Agent, AgentKind, AgentMatcher, ai_agent_tokens
 from .signals import RobotsRules, path_pattern, robots_rules
 
 __all__ = ["AgentRules"]
@@ -32,6 +32,7 @@ class AgentRules:
             search_bots=SEARCH_BOTS,
             deny=scraping.deny_agents,
             allow=scraping.allow_agents,
+            app_names=APP_NAME_TOKENS,
         )
         ai_paths: re.Pattern[str] | None = None
         if scraping.robots.ai_crawlers != "site":

@@ -70,8 +70,7 @@ def robots_rules(policy: Policy) -> RobotsRules:
         return [token for token in tokens if token.casefold() not in allowed]
 
     common = _unique(
-        [*policy.scraping.robots.disallow, *(_route_pattern(route.path) for route in policy.uploads.routes), policy.prefix + "/",
-         trap_path(policy)]
+        [*policy.scraping.robots.disallow, *(_route_pattern(route.path) for route in policy.uploads.routes), policy.prefix + "/", trap_path(policy)]
     )
     everywhere = keep([*scraping.deny_agents, *(SCRAPING_TOOLS if scraping.block_scraping_tools else ())])
     mode = scraping.robots.ai_crawlers

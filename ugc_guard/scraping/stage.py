@@ -37,8 +37,7 @@ class ScrapingStage:
     def __init__(self, site: Site, limiter: Limiter) -> None:
         policy = site.policy
         rules = robots_rules(policy)
-        self.robots = Response(render_robots(policy, rules), media_type="text/plain",
-                               headers={"cache-control": SIGNAL_CACHE})
+        self.robots = Response(render_robots(policy, rules), media_type="text/plain", headers={"cache-control": SIGNAL_CACHE})
         self.tdmrep = Response(tdmrep_json(policy), media_type="application/json", headers={"cache-control": SIGNAL_CACHE})
         self.rules = AgentRules.for_policy(policy, rules)
         self.signal_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(policy)]
