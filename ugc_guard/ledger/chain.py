@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from . import tree
 from .canonical import body_json, entry_hash, header_json, header_pieces, utc_text
 from .crypto import Sealer, seal_context
 from .engine import WRITE, first_line, translate_errors
@@ -131,6 +132,7 @@ def _append_once(
     moment, bound_now = utc_text(now), raw.time(now)
     rows: list[tuple[Any, ...]] = []
     stored: list[Stored] = []
+    size, last = position, previous
     for draft, entry_id, ref, payload, body in _prepare(campaign, drafts, ids, keys):
         position += 1
         header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
@@ -142,6 +144,7 @@ def _append_once(
                              draft.terms_version, draft.status, payload, previous, digest))
         previous = digest
     raw.insert_entries(rows)
+    tree.extend(raw, campaign, size, last, [entry.hash for entry in stored])
     raw.execute("UPDATE ledger_chain_heads SET position = ?, hash = ?, updated_at = ? WHERE campaign = ?",
                 (position, previous, bound_now, campaign))
     return stored

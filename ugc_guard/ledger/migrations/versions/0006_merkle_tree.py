@@ -1,0 +1,110 @@
+"""Each campaign's Merkle tree (RFC 6962) over its entries, for inclusion and consistency proofs.
+
+Revision ID: 0006
+Revises: 0005
+
+``ledger_tree_nodes`` holds the hash of every complete subtree above the leaves (see
+``ugc_guard.ledger.tree``); the leaves are the entries' hashes. PostgreSQL's ``ugc_ledger_append``
+now also stores the nodes each appended leaf completes, in the same call and under the same chain
+lock; SQLite (and PostgreSQL appends with a guard) do it in Python in the append's transaction.
+Existing ledgers are backfilled from their entries.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+FUNCTION = r"""
+CREATE OR REPLACE FUNCTION ugc_ledger_append(
+    p_campaign text, p_ids bigint[], p_kinds text[], p_subjects text[], p_refs bigint[], p_contents text[],
+    p_terms text[], p_statuses text[], p_bodies text[], p_prefixes text[], p_suffixes text[], p_at timestamptz
+) RETURNS TABLE (entry_position bigint, entry_previous text, entry_hash text) LANGUAGE plpgsql AS $$
+DECLARE
+    c_leaf CONSTANT bytea := decode('00', 'hex');
+    c_node CONSTANT bytea := decode('01', 'hex');
+    v_position bigint;
+    v_previous text;
+    v_hash text;
+    v_node bytea;
+    v_sibling bytea;
+    v_level integer;
+    v_index bigint;
+BEGIN
+    SELECT h.position, h.hash INTO v_position, v_previous FROM ledger_chain_heads h WHERE h.campaign = p_campaign FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO ledger_chain_heads (campaign, position, hash, updated_at) VALUES (p_campaign, 0, '', p_at)
+            ON CONFLICT (campaign) DO NOTHING;
+        SELECT h.position, h.hash INTO v_position, v_previous FROM ledger_chain_heads h WHERE h.campaign = p_campaign FOR UPDATE;
+    END IF;
+    FOR i IN 1 .. array_length(p_ids, 1) LOOP
+        v_position := v_position + 1;
+        v_hash := encode(sha256(convert_to(
+            'ugc-ledger/1' || chr(10) || p_prefixes[i] || ',' || v_position::text || ',"' || v_previous || '"'
+            || p_suffixes[i] || chr(10) || p_bodies[i], 'UTF8')), 'hex');
+        INSERT INTO ledger_entries (id, campaign, position, kind, subject, recorded_at, ref, content_sha256, terms_version,
+                                    status, body, previous_hash, hash)
+            VALUES (p_ids[i], p_campaign, v_position, p_kinds[i], p_subjects[i], p_at, p_refs[i], p_contents[i], p_terms[i],
+                    p_statuses[i], p_bodies[i], v_previous, v_hash);
+        -- the leaf closes one subtree per trailing 1-bit of its index; the level-0 sibling is the previous entry
+        v_node := sha256(c_leaf || decode(v_hash, 'hex'));
+        v_level := 0;
+        v_index := v_position - 1;
+        WHILE v_index % 2 = 1 LOOP
+            IF v_level = 0 THEN
+                v_sibling := sha256(c_leaf || decode(v_previous, 'hex'));
+            ELSE
+                SELECT n.hash INTO v_sibling FROM ledger_tree_nodes n
+                    WHERE n.campaign = p_campaign AND n.level = v_level AND n.idx = v_index - 1;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof rebuild', p_campaign
+                        USING ERRCODE = 'object_not_in_prerequisite_state';
+                END IF;
+            END IF;
+            v_node := sha256(c_node || v_sibling || v_node);
+            v_level := v_level + 1;
+            v_index := v_index / 2;
+            INSERT INTO ledger_tree_nodes (campaign, level, idx, hash) VALUES (p_campaign, v_level, v_index, v_node);
+        END LOOP;
+        entry_position := v_position;
+        entry_previous := v_previous;
+        entry_hash := v_hash;
+        RETURN NEXT;
+        v_previous := v_hash;
+    END LOOP;
+    UPDATE ledger_chain_heads SET position = v_position, hash = v_previous, updated_at = p_at WHERE campaign = p_campaign;
+END
+$$;
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ledger_tree_nodes",
+        sa.Column("campaign", sa.String(63), nullable=False),
+        sa.Column("level", sa.SmallInteger, nullable=False),
+        sa.Column("idx", sa.BigInteger, nullable=False),
+        sa.Column("hash", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("campaign", "level", "idx", name=op.f("pk_ledger_tree_nodes")),
+    )
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute(FUNCTION)
+    from ugc_guard.ledger.tree import rebuild
+
+    for (campaign,) in bind.execute(sa.text("SELECT campaign FROM ledger_chain_heads ORDER BY campaign")).fetchall():
+        rebuild(bind, campaign)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        previous = importlib.import_module("ugc_guard.ledger.migrations.versions.0003_pg_append_function")
+        op.execute(previous.FUNCTION)
+    op.drop_table("ledger_tree_nodes")
