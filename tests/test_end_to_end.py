@@ -53,10 +53,11 @@ def test_accepted_upload_is_recorded_with_both_grants_before_the_app_sees_it(sit
     assert REACHED == [{"id": response.json()["id"], "sha256": digest, "bytes": digest}]  # replayed byte-exact
 
     (record,) = ledger.by_content(digest)
-    assert record["status"] == "accepted"
-    assert record["submission"].data["content_sha256"] == digest
+    assert record["status"] == "stored"  # recorded "received" before the app saw it, "stored" once it answered 201
+    assert record["submission"].data["content_sha256"] == digest and record["submission"].data["status"] == "received"
     assert record["acceptance"].kind == "terms_acceptance" and record["acceptance"].terms_version == "1"
-    licence, portrait = (entry.data for entry in record["entries"])
+    licence, portrait, stored = (entry.data for entry in record["entries"])
+    assert stored == {"submission_entry": int(response.json()["id"]), "status": "stored", "reason": "the app answered 201"}
     assert licence["licence_id"] == "LicenseRef-test-ugc" and licence["irrevocable"] is True and licence["capacity"] == "self"
     assert set(licence["rights"]) == {"modify", "adapt", "publish", "copy", "display", "republish", "communicate_to_public", "sublicense"}
     assert portrait == {"own_consent": True, "others_declaration": True, "withdrawable": True, "others": "none"}

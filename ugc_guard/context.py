@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from .policy.uploads import UploadRoute
     from .sites import Site
 
-__all__ = ["AfterResponse", "RequestContext", "Stage", "app_path"]
+__all__ = ["AfterResponse", "RequestContext", "SendFilter", "Stage", "app_path"]
 
 AfterResponse = Callable[[int | None], Awaitable[None]]
 """Called once the app has answered, with its status (None if it raised or sent nothing)."""
+SendFilter = Callable[[Send], Send]
+"""Wraps the ``send`` the app is given: sees (and may hold back or replace) the app's answer first."""
 
 
 def app_path(scope: Scope) -> str:
@@ -53,6 +55,7 @@ class RequestContext:
     """Pseudonymous subject id, once the identity stage found or made one."""
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     after_response: list[AfterResponse] = field(default_factory=list)
+    send_filters: list[SendFilter] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     """Stage-to-stage notes: ``agent`` classification, ``submission``…"""
     _headers: Headers | None = None
@@ -94,7 +97,7 @@ class RequestContext:
         self.response_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
     def wrap_send(self, send: Send, on_start: Callable[[int], None] | None = None) -> Send:
-        """Return a ``send`` that adds :attr:`response_headers` to the response start."""
+        """Return a ``send`` that adds :attr:`response_headers` to the response start, inside :attr:`send_filters`."""
         extra = self.response_headers
 
         async def wrapped(message: Message) -> None:
@@ -107,4 +110,7 @@ class RequestContext:
                     on_start(message["status"])
             await send(message)
 
-        return wrapped
+        app_send: Send = wrapped
+        for wrap in self.send_filters:
+            app_send = wrap(app_send)
+        return app_send

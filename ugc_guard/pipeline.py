@@ -34,5 +34,5 @@ def build_stages(site: Site) -> list[Stage]:
     stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
     recorder = SubmissionRecorder(site, upload_gate.gate)
     # last: receive, screen, record the submission and its grants, then replay the body to the app
-    stages.append(ScreeningStage(policy, record=recorder.record, mark_not_stored=recorder.mark_not_stored))
+    stages.append(ScreeningStage(policy, record=recorder.record, confirm=recorder.confirm, mark_not_stored=recorder.mark_not_stored))
     return stages

@@ -2,12 +2,18 @@
 
 The screening stage calls :meth:`SubmissionRecorder.record` before the app sees a byte; if it
 raises, the upload is refused (fail closed). It re-checks what the gate decided, so a pipeline
-without the gate can never record a grant nobody accepted terms for.
+without the gate can never record a grant nobody accepted terms for. A submission is recorded
+``received``; :meth:`~SubmissionRecorder.confirm` makes it ``stored`` when the app answered 2xx
+(before the client sees that answer), :meth:`~SubmissionRecorder.mark_not_stored` ``not stored``
+for any other answer. What a killed worker or a stopped server left ``received`` is swept to
+``not stored (unconfirmed)`` by the next recording worker (at its first upload, then every
+:data:`SWEEP_EVERY` seconds) or the next retention run.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +22,7 @@ from .gate.lang import choose_language
 from .gate.status import missing, refusal_code
 from .ledger import LedgerError
 from .ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
+from .ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
 from .problems import Problem
 from .screening.models import ScreenedFile, ScreenedUpload, Submission
 
@@ -24,13 +31,17 @@ if TYPE_CHECKING:
     from .gate.service import Gate
     from .sites import Site
 
-__all__ = ["SubmissionRecorder"]
+__all__ = ["SWEEP_EVERY", "SubmissionRecorder"]
 
 logger = logging.getLogger("ugc_guard")
+SWEEP_EVERY = 10.0
+"""Seconds between two sweeps for unconfirmed submissions by one worker (an index seek each)."""
+PENDING = ("received", UNCONFIRMED)
+"""Statuses the app's answer may still settle (a very slow app may answer after a sweep)."""
 
 
 class SubmissionRecorder:
-    """Records screened uploads of one site in its ledger, and marks them not stored when the app fails."""
+    """Records screened uploads of one site in its ledger, then what the app answered."""
 
     def __init__(self, site: Site, gate: Gate) -> None:
         self.site = site
@@ -39,6 +50,8 @@ class SubmissionRecorder:
         self.grants_by_language = {language: LicenceGrant.from_policy(policy, language) for language in policy.licence.texts}
         self.portrait_withdrawable = policy.portrait.withdrawable
         self.adult_band = band_labels(gate.age_rule)[0]
+        self.unconfirmed_after = unconfirmed_after(policy)
+        self._swept_at: float | None = None
 
     async def record(self, ctx: RequestContext, screened: ScreenedUpload) -> Submission:
         """Append every file with its licence and portrait grants; return the submission for ``request.state.ugc``.
@@ -67,6 +80,7 @@ class SubmissionRecorder:
             others=screened.grants.portrait_others,
         )
         client = ClientInfo(ctx.client, ctx.user_agent or None)
+        await self._sweep()
         recorded: list[Any] = []
         try:
             for file in screened.files:
@@ -78,8 +92,8 @@ class SubmissionRecorder:
                 )
         except Exception:
             # screening turns any failure here into 503 ledger-unavailable; files already recorded
-            # for this refused upload must not stand as accepted
-            await self._not_stored([item.submission_id for item in recorded], "recording a later file of the same upload failed")
+            # for this refused upload must not stand as received
+            await self._not_stored(ctx, [item.submission_id for item in recorded], "recording a later file of the same upload failed")
             raise
         first, main = recorded[0], screened.files[0]
         return Submission(
@@ -97,17 +111,49 @@ class SubmissionRecorder:
             },
         )
 
-    async def mark_not_stored(self, ctx: RequestContext, submission: Submission, status: int | None) -> None:
-        """Append ``not stored`` for every file of a submission the app refused (status ≥ 400) or failed on (None)."""
-        reason = "the app raised an error" if status is None else f"the app answered {status}"
-        await self._not_stored(submission.extra.get("submission_ids", [submission.id]), reason)
+    async def confirm(self, ctx: RequestContext, submission: Submission, status: int) -> bool:
+        """Append ``stored`` for every file of a submission the app answered 2xx for; return False (logged)
+        when the ledger could not record it, so the client is not told the upload was stored."""
+        try:
+            await self.site.ledger.settle_submissions(self.site.campaign, self._targets(ctx, submission, f"the app answered {status}"),
+                                                      "stored", only_from=PENDING)
+        except Exception:
+            logger.exception("ugc_guard: could not confirm submission %s as stored; the upload is answered 503", submission.id)
+            return False
+        return True
 
-    async def _not_stored(self, submission_ids: list[Any], reason: str) -> None:
-        for submission_id in submission_ids:
-            try:
-                await self.site.ledger.record_submission_status(int(submission_id), "not stored", reason)
-            except LedgerError:
-                logger.error("ugc_guard: could not mark submission %s as not stored (%s); ledger unavailable", submission_id, reason)
+    async def mark_not_stored(self, ctx: RequestContext, submission: Submission, status: int | None) -> None:
+        """Append ``not stored`` for every file of a submission the app refused or failed on (None)."""
+        reason = "the app raised an error or sent no answer" if status is None else f"the app answered {status}"
+        await self._not_stored(ctx, [int(sid) for sid in submission.extra.get("submission_ids", [submission.id])], reason)
+
+    async def _not_stored(self, ctx: RequestContext, submission_ids: list[int], reason: str) -> None:
+        if not submission_ids:
+            return
+        try:
+            await self.site.ledger.settle_submissions(self.site.campaign, dict.fromkeys(submission_ids, (ctx.subject, reason)),
+                                                      "not stored", only_from=PENDING)
+        except LedgerError:
+            logger.error("ugc_guard: could not mark submissions %s as not stored (%s); ledger unavailable", submission_ids, reason)
+
+    @staticmethod
+    def _targets(ctx: RequestContext, submission: Submission, reason: str) -> dict[int, tuple[str | None, str]]:
+        return {int(sid): (ctx.subject, reason) for sid in submission.extra.get("submission_ids", [submission.id])}
+
+    async def _sweep(self) -> None:
+        """Claim what dead workers left ``received`` (at this worker's first upload, then every SWEEP_EVERY s)."""
+        now = time.monotonic()
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = now
+        try:
+            claimed = await self.site.ledger.sweep_unconfirmed(self.site.campaign, older_than=self.unconfirmed_after)
+        except LedgerError as error:
+            logger.warning("ugc_guard: could not sweep unconfirmed submissions: %s", error)
+            return
+        if claimed:
+            logger.warning("ugc_guard: %d submission(s) left unconfirmed by stopped workers marked %r: %s",
+                           len(claimed), UNCONFIRMED, claimed)
 
 
 def _facts(file: ScreenedFile) -> SubmissionFacts:

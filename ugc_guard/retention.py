@@ -8,7 +8,9 @@ submission a ``retention_action`` entry and the status ``expired``, in one trans
 hook leaves its batch unrecorded, reported, and retried by the next run; the run carries on. An
 interrupted run leaves whole batches done or not, and a re-run skips what is ``expired`` already.
 
-A database lock (:meth:`Ledger.job_lock`) keeps two runs from acting at once. ``personal_data``
+A run first marks uploads nobody confirmed ``not stored (unconfirmed)`` (:meth:`Ledger.sweep_unconfirmed`:
+recorded by a worker that is gone, or older than the longest upload deadline plus the app's time; always
+by the real clock, never ``now``). A database lock (:meth:`Ledger.job_lock`) keeps two runs from acting at once. ``personal_data``
 destroys the keys of subjects whose last acceptance or upload (or last use) is older than the period;
 their files follow the submission rules. ugc_guard keeps no request logs; rate-limit counters expire
 on their own (see :data:`LOGS_NOTE`).
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .hooks import HookFailed
 from .ledger.expiry import LIVE
+from .ledger.unconfirmed import unconfirmed_after
 from .retention_rules import SubmissionFacts, due_at, submission_due
 from .rights.withdraw import deletion_event
 
@@ -63,6 +66,8 @@ class RetentionReport:
     due: list[Due] = field(default_factory=list)
     expired: int = 0
     subjects_erased: int = 0
+    unconfirmed: list[int] = field(default_factory=list)
+    """Submissions marked ``not stored (unconfirmed)`` (in a dry run: that would be)."""
     failed: list[tuple[list[int], str]] = field(default_factory=list)
 
     @property
@@ -93,10 +98,13 @@ def run_retention(
     """
     moment = now or dt.datetime.now(dt.UTC)
     report = RetentionReport(policy.campaign.id, dry_run)
+    grace = unconfirmed_after(policy)
     if dry_run:
+        report.unconfirmed = ledger.sweep_unconfirmed(policy.campaign.id, older_than=grace, dry_run=True)
         _walk(ledger, policy, moment, report, None, batch, progress, act=False)
         return report
     with ledger.job_lock(LOCK_NAME, wait=wait) as lock:
+        report.unconfirmed = ledger.sweep_unconfirmed(policy.campaign.id, older_than=grace)
         _walk(ledger, policy, moment, report, deliver, batch, progress, act=True, beat=lock.beat)
     return report
 

@@ -43,9 +43,9 @@ def test_query_acceptances_and_submissions_in_every_format(filled: tuple[str, in
     code, out, _ = run("ledger", "query", "submissions", "--ledger", url, "--format", "csv")
     parsed = list(csv.DictReader(io.StringIO(out)))
     assert [r["original_name"] for r in parsed] == ["alice at the beach.jpg", "holiday.jpg"]
-    code, out, _ = run("ledger", "query", "submissions", "--ledger", url, "--format", "jsonl", "--status", "accepted",
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", url, "--format", "jsonl", "--status", "received",
                        "--since", "2000-01-01", "--until", "2100-01-01T00:00:00Z", "--limit", "1")
-    assert code == 0 and len(out.splitlines()) == 1
+    assert code == 0 and len(out.splitlines()) == 1 and json.loads(out)["status"] == "received"
     code, out, _ = run("ledger", "query", "acceptances", "--ledger", url, "--format", "table", "--terms-version", "9")
     assert code == 0 and out == ""
 

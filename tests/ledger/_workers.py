@@ -37,8 +37,20 @@ def hang_mid_append(url: str) -> None:
     ledger._core.append("summer", drafts, hang)
 
 
+def record_then_hang(url: str, acceptance: int) -> None:
+    """Record a submission (``received``), announce its id and wait to be killed before anyone confirms it."""
+    from tests.ledger.conftest import SECRET as LEDGER_SECRET
+    from tests.ledger.conftest import submit
+
+    result = submit(Ledger(url, secret=LEDGER_SECRET), "victim", acceptance, "killed-mid-request")
+    print(result.submission_id, flush=True)
+    time.sleep(600)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "append":
         append_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "record":
+        record_then_hang(sys.argv[2], int(sys.argv[3]))
     else:
         hang_mid_append(sys.argv[2])

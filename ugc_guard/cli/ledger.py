@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..ledger import EntryView, Ledger, LedgerError, Page, Receipt
+from ..ledger import SUBMISSION_STATUSES, EntryView, Ledger, LedgerError, Page, Receipt
 from ..policy import PolicyError, load_policy
 from .output import emit, format_option
 
@@ -143,10 +143,19 @@ def query_acceptances(ledger: Ledger, campaign: str | None, since: str | None, u
     emit((flat(row) for row in rows), output_format)
 
 
+def submission_flat(view: EntryView) -> dict[str, Any]:
+    """Return a submission as one flat row: ``status`` is its current status, ``recorded_status`` the one
+    it was recorded with (``received``)."""
+    row = flat(view)
+    current = row.pop("current_status", None)
+    return {**row, "status": current or row["status"], "recorded_status": row["status"]}
+
+
 @query.command("submissions")
 @_window
 @click.option("--subject", help="Only this subject pseudonym.")
-@click.option("--status", help="Only submissions whose current status is this (accepted, stored, not stored…).")
+@click.option("--status", type=click.Choice(SUBMISSION_STATUSES),
+              help="Only submissions whose current status is this ('received' until the app answered).")
 @click.option("--content-sha256", metavar="HEX", help="Only this file (SHA-256 of its content).")
 @ledger_options
 def query_submissions(ledger: Ledger, campaign: str | None, since: str | None, until: str | None, limit: int | None,
@@ -156,7 +165,7 @@ def query_submissions(ledger: Ledger, campaign: str | None, since: str | None, u
     rows = _paged(lambda after: ledger.submissions(campaign=campaign, subject=subject, status=status,
                                                    content_sha256=content_sha256, since=start, until=end, after=after,
                                                    limit=1000), limit)
-    emit((flat(row) for row in rows), output_format)
+    emit((submission_flat(row) for row in rows), output_format)
 
 
 @query.command("grants")

@@ -60,11 +60,13 @@ def run(ledger: Ledger, policy: Policy | None, dry_run: bool, now: str | None, b
     if dry_run:
         emit(({"kind": due.kind, "target": due.target, "subject": due.subject, "rule": due.rule,
                "due_at": due.due_at.isoformat()} for due in report.due), output_format)
-        click.echo(f"dry run: {len(report.due)} due of {report.checked} submissions checked; nothing changed", err=True)
+        click.echo(f"dry run: {len(report.due)} due of {report.checked} submissions checked, {len(report.unconfirmed)} "
+                   "unconfirmed uploads to mark 'not stored (unconfirmed)'; nothing changed", err=True)
         return
     for ids, error in report.failed:
         click.echo(f"not done ({len(ids)} submission(s) {ids[0]}…{ids[-1]}): {error}; a re-run retries them", err=True)
-    click.echo(f"{policy.campaign.id}: {report.checked} submissions checked, {report.expired} expired, "
+    click.echo(f"{policy.campaign.id}: {len(report.unconfirmed)} unconfirmed uploads marked 'not stored (unconfirmed)', "
+               f"{report.checked} submissions checked, {report.expired} expired, "
                f"{report.subjects_erased} subjects' personal data erased, {sum(len(ids) for ids, _ in report.failed)} failed")
     click.echo(f"logs: {LOGS_NOTE}", err=True)
     if not report.ok:

@@ -27,7 +27,7 @@ __all__ = ["ENDED", "LIVE", "Candidate", "SubjectActivity", "count_candidates", 
 
 ENDED = ("expired", "erased")
 """A submission in one of these statuses has no file any more; retention skips it."""
-LIVE = ("accepted", "stored", "not stored", "withdrawn")
+LIVE = ("received", "stored", "not stored", "not stored (unconfirmed)", "withdrawn", "accepted")
 """The statuses retention walks, one at a time: each walk is a seek on the (campaign, status,
 submission_id) index with the limit pushed down, so a run is linear in the submissions it visits."""
 

@@ -14,8 +14,11 @@ __all__ = [
     "TermsShown",
 ]
 
-SUBMISSION_STATUSES = ("accepted", "stored", "not stored", "withdrawn", "expired", "erased")
-SubmissionStatus = Literal["accepted", "stored", "not stored", "withdrawn", "expired", "erased"]
+SUBMISSION_STATUSES = ("received", "stored", "not stored", "not stored (unconfirmed)", "withdrawn", "expired", "erased",
+                       "accepted")
+"""``received`` until the app answered; ``accepted`` only in ledgers written before confirmations existed."""
+SubmissionStatus = Literal["received", "stored", "not stored", "not stored (unconfirmed)", "withdrawn", "expired", "erased",
+                           "accepted"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ class Entry(Base):
     """The entry this one is about: the acceptance a submission relies on, the submission of a grant…"""
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     terms_version: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     """Canonical JSON payload, stored verbatim; personal fields only as ciphertext."""
     previous_hash: Mapped[str] = mapped_column(String(64))
@@ -136,5 +136,7 @@ class SubmissionStatusRow(Base):
     submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     campaign: Mapped[str] = mapped_column(String(63))
     subject: Mapped[str | None] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(80))
+    """The worker that recorded a ``received`` submission (see :mod:`ugc_guard.ledger.unconfirmed`)."""

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from .models import ChainHead, Entry, SubjectKey, SubmissionStatusRow
+from .status import submission_statuses
 from .views import ENTRY_COLUMNS, EntryView, Opener
 
 __all__ = ["Filters", "Page", "by_content", "grants", "list_entries", "stats"]
@@ -44,6 +45,9 @@ class Page:
 
 def _statement(filters: Filters) -> Any:  # Select[...] of the entry columns
     statement: Any = select(*ENTRY_COLUMNS)
+    if filters.kinds == ("submission",):  # a listing of submissions shows each one's current status
+        statement = statement.add_columns(SubmissionStatusRow.status.label("current_status")).outerjoin(
+            SubmissionStatusRow, SubmissionStatusRow.submission_id == Entry.id)
     if filters.kinds:
         statement = statement.where(Entry.kind == filters.kinds[0] if len(filters.kinds) == 1 else Entry.kind.in_(filters.kinds))
     if filters.campaign is not None:
@@ -84,12 +88,7 @@ def iter_entries(connection: Connection, opener: Opener, filters: Filters, batch
 
 def current_status(connection: Connection, submission_ids: list[int]) -> dict[int, str]:
     """Return each submission's current status."""
-    if not submission_ids:
-        return {}
-    rows = connection.execute(
-        select(SubmissionStatusRow.submission_id, SubmissionStatusRow.status).where(SubmissionStatusRow.submission_id.in_(submission_ids))
-    )
-    return {row[0]: row[1] for row in rows}
+    return submission_statuses(connection, submission_ids)
 
 
 def grants(connection: Connection, opener: Opener, submission_id: int) -> list[EntryView]:

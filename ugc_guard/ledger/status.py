@@ -13,10 +13,12 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from .models import SubjectStatusRow
+from .models import SubjectStatusRow, SubmissionStatusRow
 from .rawsql import Raw
 
-__all__ = ["GuardianState", "SubjectStatus", "read_status", "set_submission_status", "upsert_subject"]
+__all__ = [
+    "GuardianState", "SubjectStatus", "read_status", "set_submission_status", "submission_statuses", "upsert_subject",
+]
 
 GuardianState = Literal["none", "pending", "confirmed", "withdrawn"]
 
@@ -91,7 +93,20 @@ def _at_least_zero(expression: Any) -> Any:
 
 
 def set_submission_status(connection: Connection, submission_id: int, campaign: str, subject: str | None, status: str,
-                          now: dt.datetime) -> None:
-    """Record a submission's current status (insert on first status, update afterwards)."""
-    row = {"submission_id": submission_id, "campaign": campaign, "subject": subject, "status": status, "updated_at": now}
+                          now: dt.datetime, owner: str | None = None) -> None:
+    """Record a submission's current status (insert on first status, update afterwards); ``owner`` names
+    the worker process that recorded a ``received`` submission."""
+    row = {"submission_id": submission_id, "campaign": campaign, "subject": subject, "status": status, "updated_at": now,
+           "owner": owner}
     Raw(connection).upsert("ledger_submission_status", ("submission_id",), row, ("status", "updated_at"))
+
+
+def submission_statuses(connection: Connection, submission_ids: list[int]) -> dict[int, str]:
+    """Return the current status of each of ``submission_ids`` that has one."""
+    if not submission_ids:
+        return {}
+    rows = connection.execute(
+        select(SubmissionStatusRow.submission_id, SubmissionStatusRow.status)
+        .where(SubmissionStatusRow.submission_id.in_(submission_ids))
+    )
+    return {row[0]: row[1] for row in rows}

@@ -1,8 +1,15 @@
 """What upload screening records: a submission with its licence and portrait grants (one
-transaction, consecutive positions), and later status changes as new entries."""
+transaction, consecutive positions), and later status changes as new entries.
+
+A submission is recorded ``received`` (its grants are real: they were made) before the app sees the
+upload, and :func:`settle_submissions` appends ``stored`` once the app answered 2xx, or ``not
+stored``; what nobody settled is swept to ``not stored (unconfirmed)`` (:mod:`.unconfirmed`). A status
+change is always a new ``submission_status`` entry; no entry is ever updated.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +21,16 @@ from .core import LedgerCore
 from .errors import EntryNotFound, LedgerError
 from .inputs import SUBMISSION_STATUSES, ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from .models import Entry
+from .rawsql import Raw
 from .receipts import Receipt, receipt_for
-from .status import set_submission_status
+from .status import set_submission_status, submission_statuses
+from .workers import this_worker
 
-__all__ = ["SubmissionReceipt", "record_submission", "record_submission_status", "submission_row"]
+__all__ = ["RECEIVED", "SubmissionReceipt", "record_submission", "record_submission_status", "settle_submissions",
+           "submission_row"]
+
+RECEIVED = "received"
+"""Recorded with its grants; the app has not answered yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +45,8 @@ def record_submission(
     core: LedgerCore, campaign: str, subject: str, facts: SubmissionFacts, licence: LicenceGrant, portrait: PortraitGrant,
     *, acceptance_id: int | None, client: ClientInfo | None = None,
 ) -> SubmissionReceipt:
-    """Append the submission (status ``accepted``), its licence grant and its portrait grant atomically.
+    """Append the submission (status ``received``, this worker process as its owner), its licence grant
+    and its portrait grant atomically.
 
     Returns the submission id and a receipt covering all three entries. Raises
     :class:`LedgerUnavailable` when nothing could be recorded (the upload must then be refused).
@@ -41,9 +55,9 @@ def record_submission(
     submission = Draft("submission", subject, {
         "content_sha256": facts.content_sha256, "canonical_sha256": facts.canonical_sha256, "size": facts.size,
         "declared_type": facts.declared_type, "detected_type": facts.detected_type, "acceptance_entry": acceptance_id,
-        "status": "accepted",
+        "status": RECEIVED,
     }, {**core.evidence(client), **({"original_name": facts.original_name} if facts.original_name else {})},
-        ref=acceptance_id, content_sha256=facts.content_sha256, status="accepted")
+        ref=acceptance_id, content_sha256=facts.content_sha256, status=RECEIVED)
     licence_draft = Draft("licence_grant", subject, {
         "licence_id": licence.licence_id, "licence_version": licence.version,
         "text_sha256": licence.text_sha256, "rights": list(licence.rights), "territory": licence.territory,
@@ -56,7 +70,7 @@ def record_submission(
     }, ref=-1, content_sha256=grant_hash)
 
     def after(connection: Connection, stored: list[Stored]) -> None:
-        set_submission_status(connection, stored[0].id, campaign, subject, "accepted", stored[0].recorded_at)
+        set_submission_status(connection, stored[0].id, campaign, subject, RECEIVED, stored[0].recorded_at, this_worker())
 
     stored = core.append(campaign, [submission, licence_draft, portrait_draft], after)
     return SubmissionReceipt(stored[0].id, receipt_for(stored))
@@ -88,3 +102,57 @@ def record_submission_status(core: LedgerCore, submission_id: int, status: str, 
         set_submission_status(connection, submission_id, row.campaign, row.subject, status, stored[0].recorded_at)
 
     return receipt_for(core.append(row.campaign, [draft], after))
+
+
+class _Moved(Exception):
+    """Raised under the chain lock: these submissions left the statuses a settlement may change."""
+
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(ids)
+        self.ids = ids
+
+
+def settle_submissions(
+    core: LedgerCore, campaign: str, targets: Mapping[int, tuple[str | None, str]], status: str, *,
+    only_from: Collection[str] = (RECEIVED,),
+) -> list[int]:
+    """Append ``status`` for each ``submission id -> (subject, reason)`` whose current status is still in
+    ``only_from``, in one transaction; return the ids it was appended for.
+
+    The current statuses are checked under the chain lock, so two workers settling the same submission,
+    or a settlement racing a withdrawal, never append a status over one that was not in ``only_from``.
+    Raises :class:`LedgerError` for an unknown status and :class:`LedgerUnavailable`.
+    """
+    if status not in SUBMISSION_STATUSES:
+        raise LedgerError(f"unknown submission status {status!r}; use one of {', '.join(SUBMISSION_STATUSES)}")
+    remaining = dict(targets)
+    while remaining:
+        try:
+            return _settle_once(core, campaign, remaining, status, only_from)
+        except _Moved as moved:
+            for sid in moved.ids:
+                del remaining[sid]
+    return []
+
+
+def _settle_once(core: LedgerCore, campaign: str, targets: Mapping[int, tuple[str | None, str]], status: str,
+                 only_from: Collection[str]) -> list[int]:
+    ids = sorted(targets)
+    drafts = [Draft("submission_status", targets[sid][0], {"submission_entry": sid, "status": status,
+                                                           "reason": targets[sid][1]}, ref=sid, status=status)
+              for sid in ids]
+
+    def guard(connection: Connection) -> None:
+        current = submission_statuses(connection, ids)
+        moved = [sid for sid in ids if current.get(sid) not in only_from]
+        if moved:
+            raise _Moved(moved)
+
+    def after(connection: Connection, stored: list[Stored]) -> None:
+        raw = Raw(connection)
+        marks = ", ".join("?" for _ in ids)
+        raw.execute(f"UPDATE ledger_submission_status SET status = ?, updated_at = ? WHERE submission_id IN ({marks})",
+                    (status, raw.time(stored[0].recorded_at), *ids))
+
+    core.append(campaign, drafts, after, guard)
+    return ids

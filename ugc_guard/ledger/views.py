@@ -41,15 +41,21 @@ class EntryView:
     data: dict[str, Any]
     hash: str
     previous_hash: str
+    current_status: str | None = None
+    """For a submission listed with its current status: the latest status entry's (``status`` is the one it
+    was recorded with, which the hash covers)."""
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the entry as a JSON-ready dict (times as ISO 8601 UTC)."""
-        return {
+        """Return the entry as a JSON-ready dict (times as ISO 8601 UTC); ``current_status`` only when known."""
+        row = {
             "id": self.id, "campaign": self.campaign, "position": self.position, "kind": self.kind,
             "subject": self.subject, "recorded_at": self.recorded_at.isoformat(), "ref": self.ref,
             "content_sha256": self.content_sha256, "terms_version": self.terms_version, "status": self.status,
             "data": self.data, "hash": self.hash,
         }
+        if self.current_status is not None:
+            row["current_status"] = self.current_status
+        return row
 
 
 class Opener:
@@ -68,7 +74,7 @@ class Opener:
             payload.update(self._open(row.campaign, row.subject, row.kind, sealed))
         return EntryView(
             row.id, row.campaign, row.position, row.kind, row.subject, row.recorded_at, row.ref, row.content_sha256,
-            row.terms_version, row.status, payload, row.hash, row.previous_hash,
+            row.terms_version, row.status, payload, row.hash, row.previous_hash, getattr(row, "current_status", None),
         )
 
     def _open(self, campaign: str, subject: str, kind: str, sealed: str) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def _redacted(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def submission_summaries(entries: Iterable[Mapping[str, Any]], *, portrait_withdrawable: bool = True) -> list[dict[str, Any]]:
     """Return one summary per submission among ``entries`` (the subject's history, oldest first):
-    its metadata, licence and portrait grants, current status, production uses and whether its
-    portrait consent can still be withdrawn."""
+    its metadata, licence and portrait grants, current status (``received`` until the app answered; why,
+    for a later status), production uses and whether its portrait consent can still be withdrawn."""
     summaries: dict[int, dict[str, Any]] = {}
     for entry in entries:
         kind, data = entry["kind"], entry["data"]
@@ -48,7 +48,7 @@ def submission_summaries(entries: Iterable[Mapping[str, Any]], *, portrait_withd
                 "size": data.get("size"), "declared_type": data.get("declared_type"),
                 "detected_type": data.get("detected_type"), "original_name": data.get("original_name"),
                 "acceptance_entry": data.get("acceptance_entry"), "status": data.get("status", "accepted"),
-                "licence_grant": None, "portrait_grant": None, "portrait_withdrawn": False, "used_in": [],
+                "status_reason": None, "licence_grant": None, "portrait_grant": None, "portrait_withdrawn": False, "used_in": [],
             }
             continue
         target = summaries.get(entry.get("ref") or -1)
@@ -60,6 +60,7 @@ def submission_summaries(entries: Iterable[Mapping[str, Any]], *, portrait_withd
             target["portrait_grant"] = {"entry_id": entry["id"], **data}
         elif kind == "submission_status":
             target["status"] = data.get("status", target["status"])
+            target["status_reason"] = data.get("reason")
         elif kind == "withdrawal":
             target["portrait_withdrawn"] = True
         elif kind == "mark_used":

@@ -32,9 +32,12 @@ def me_page(lang: str, policy: Policy, status_code: int = 200, **context: Any) -
     def t(key: str, **values: Any) -> str:
         return vocabulary[key].format(**values)
 
+    def status(name: str) -> str:  # a status a newer ugc_guard wrote is shown as recorded
+        return vocabulary.get(f"status_{name}", name)
+
     scraping = policy.scraping
     body = _environment().get_template("me.html").render(
-        t=t, lang=lang, tdm_reservation=scraping.tdm_reservation,
+        t=t, status=status, lang=lang, tdm_reservation=scraping.tdm_reservation,
         tdm_policy=str(scraping.tdm_policy) if scraping.tdm_policy else None, noai=scraping.noai_headers,
         today=_dt.date.today().isoformat(), **context,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 import anyio
 from starlette.types import ASGIApp
@@ -18,6 +19,7 @@ from ..policy import Policy
 from ..policy.types import duration_seconds
 from ..policy.uploads import UploadRoute
 from ..problems import Problem
+from .answer import confirming
 from .clamd import scan
 from .grants import FIELDS, HEADERS, check_grants
 from .intake import ClientGone, Intake, raw_file_facts, receive_body
@@ -44,14 +46,25 @@ async def _nothing(ctx: RequestContext, submission: Submission, status: int | No
     return None
 
 
-class ScreeningStage:
-    """Stage for upload routes. ``record`` and ``mark_not_stored`` connect it to the ledger."""
+async def _no_ledger(ctx: RequestContext, submission: Submission, status: int) -> bool:
+    return True
 
-    def __init__(self, policy: Policy, *, record: Recorder = unrecorded, mark_not_stored: NotStoredMarker = _nothing) -> None:
+
+Confirmer = Callable[[RequestContext, Submission, int], Awaitable[bool]]
+"""Records that the app answered ``status`` (2xx) for the submission; returns False when the ledger could not."""
+
+
+class ScreeningStage:
+    """Stage for upload routes. ``record``, ``confirm`` (the app answered 2xx: before the client sees it) and
+    ``mark_not_stored`` (any other answer, or none) connect it to the ledger."""
+
+    def __init__(self, policy: Policy, *, record: Recorder = unrecorded, mark_not_stored: NotStoredMarker = _nothing,
+                 confirm: Confirmer = _no_ledger) -> None:
         self.policy = policy
         self.uploads = policy.uploads
         self.record = record
         self.mark_not_stored = mark_not_stored
+        self.confirm = confirm
         sweep_orphans(self.uploads.temp_dir)  # files a killed worker could not remove (once, at start)
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
@@ -114,13 +127,22 @@ class ScreeningStage:
         self._replay(ctx, intake, screened, raw)
         metrics.accepted += 1
 
+        confirmed: list[bool] = []
+
+        async def confirm(status: int) -> bool:  # before the app's 2xx reaches the client
+            confirmed.append(await self.confirm(ctx, submission, status))
+            return confirmed[-1]
+
         async def after(status: int | None) -> None:
             try:
-                if status is None or status >= 400:
+                if not confirmed and (status is None or not 200 <= status < 300):
                     await self.mark_not_stored(ctx, submission, status)
             finally:
                 await anyio.to_thread.run_sync(temp.remove)
 
+        unconfirmed = Problem("ledger-unavailable", "the upload could not be confirmed in the ledger, so it does not count "
+                                                    "as stored; try again later")
+        ctx.send_filters.append(confirming(confirm, unconfirmed, ctx.scope, ctx.receive))
         ctx.after_response.append(after)
 
     async def _screen_files(self, ctx: RequestContext, route: UploadRoute, intake: Intake, temp: TempFiles) -> list[ScreenedFile]:
