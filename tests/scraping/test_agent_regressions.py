@@ -127,3 +127,20 @@ def test_the_edge_snippets_decide_as_the_app(make_policy_module: Callable[..., P
         assert _caddy_refuses(caddy, entry["ua"]) is refused, entry
     amazon = next(entry["ua"] for entry in CRAWLERS if entry["token"] == "Amazonbot")
     assert _nginx_agent(nginx, amazon) == "" and not _caddy_refuses(caddy, amazon)
+
+
+LINK_PREVIEWS: list[dict[str, Any]] = AGENTS["link_previews"]
+
+
+@pytest.mark.parametrize("entry", LINK_PREVIEWS, ids=[entry["what"] for entry in LINK_PREVIEWS])
+def test_link_preview_fetchers_are_bots_refused_only_when_a_list_names_them(
+    guarded: Callable[..., TestClient], policy_matcher: AgentMatcher, entry: dict[str, Any]
+) -> None:
+    agent = policy_matcher.classify(entry["ua"])
+    assert agent.token == entry["refused_as"]
+    response = guarded().get("/about", headers={"user-agent": entry["ua"]})
+    assert response.status_code == (403 if entry["refused_as"] else 200)
+    if entry["refused_as"]:  # a campaign that wants the preview allows the fetcher by its own name
+        name = entry["ua"].split("/", 1)[0]
+        allowing = guarded({"scraping": {"allow_agents": [name]}})
+        assert allowing.get("/about", headers={"user-agent": entry["ua"]}).status_code == 200

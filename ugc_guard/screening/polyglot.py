@@ -141,7 +141,7 @@ def _active(lowered: bytes) -> str | None:
     """What active content of the long, unmistakable kinds ``lowered`` holds (a few C-level searches)."""
     if b"javascript:" in lowered or b"vbscript:" in lowered:
         return "a script URL"
-    if b"data:" in lowered and _DATA_URL.search(lowered):
+    if _DATA_URL.search(lowered):
         return "an HTML or SVG data: URL"
     pieces = lowered.split(b"<")
     del pieces[0]  # what precedes the first "<"
