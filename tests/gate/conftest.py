@@ -84,9 +84,7 @@ class _Pass:
 
 
 @pytest.fixture
-def make_harness(
-    policy_file: Callable[..., Path], sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Harness]:
+def make_harness(policy_file: Callable[..., Path], sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Harness]:
     """Return a factory: ``make_harness({"age": {...}}, ledger_url=...)`` -> app + outbox on a fresh ledger."""
     no_screening(monkeypatch)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp
 
@@ -89,7 +90,8 @@ def _page(gate: Gate, ctx: RequestContext, lang: str, token: str, errors: list[s
 
 async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
     if ctx.method != "POST":
-        token = query_value(ctx, "token")
+        tokens = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get("token", [])
+        token = tokens[0] if len(tokens) == 1 else None  # a link carries one token; two are no link of ours
         request = await _pending(gate, token)
         lang = terms_language(gate, ctx, query_value(ctx, "lang") or (request.language if request else None))
         if request is None or token is None:
