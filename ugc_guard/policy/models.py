@@ -13,6 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, EmailStr, Field, SecretStr, field_validator, model_validator
 
+from .age import Age
+from .age import AgeMethod as AgeMethod  # the age section lives in age.py; these names stay importable here
+from .age import Notifier as Notifier
+from .age import SmtpNotifier as SmtpNotifier
 from .base import Section
 from .scraping import RateLimits, Scraping
 from .types import Duration, TextFile
@@ -110,58 +114,6 @@ class Terms(Section):
     def accepts(self, version: str) -> bool:
         """Return whether an acceptance of ``version`` counts as acceptance of the current terms."""
         return version == self.version or (not self.requires_reacceptance and version in self.keeps_acceptances_of)
-
-
-class AgeMethod(StrEnum):
-    birth_date = "birth_date"
-    """Ask the birth date, compute the age band, discard the date."""
-    age_band = "age_band"
-    """Ask which band applies (self-declared)."""
-    external = "external"
-    """The app sets an age result from its own verification (e.g. the EU age-verification app)."""
-
-
-class SmtpNotifier(Section):
-    host: str
-    port: int = Field(587, gt=0, lt=65536)
-    sender: EmailStr
-    starttls: bool = True
-    username: str | None = None
-    password: SecretStr | None = None
-
-
-class Notifier(Section):
-    kind: Literal["log", "smtp"] = "log"
-    """``log`` writes the guardian link to the log (development); ``smtp`` sends an e-mail."""
-    smtp: SmtpNotifier | None = None
-
-    @model_validator(mode="after")
-    def _smtp(self) -> Notifier:
-        if self.kind == "smtp" and self.smtp is None:
-            raise ValueError("kind: smtp needs an smtp section with host and sender")
-        return self
-
-
-class Age(Section):
-    minimum: int = Field(18, ge=13, le=21)
-    """Age from which a person may upload alone (capacity to grant a licence: 18 in the EU)."""
-    guardian_minimum: int | None = Field(None, ge=13, le=20)
-    """Lower age allowed with confirmed guardian consent (e.g. 16); below it, never."""
-    method: AgeMethod = AgeMethod.birth_date
-    assurance: Literal["self-declared", "document", "card", "mobile-operator", "eu-age-verification"] = "self-declared"
-    """Assurance level recorded with the age result."""
-    guardians_required: int = Field(1, ge=1, le=2)
-    """Holders of parental authority who must confirm (Dutch courts have required both)."""
-    guardian_token_ttl: Duration = "P7D"
-    reconfirm_at_majority: bool = True
-    """Flag minors' acceptances to be re-confirmed when the person turns 18."""
-    notifier: Notifier = Notifier()
-
-    @model_validator(mode="after")
-    def _order(self) -> Age:
-        if self.guardian_minimum is not None and self.guardian_minimum >= self.minimum:
-            raise ValueError("guardian_minimum must be lower than minimum")
-        return self
 
 
 class SubjectSettings(Section):
