@@ -49,6 +49,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "wrong-host": (421, "This upload route belongs to another campaign host"),
     "age-redeclared": (409, "An age band already recorded cannot be raised by a new declaration"),
     "guardian-self-confirm": (403, "A guardian must confirm from their own device and address, not the minor's"),
+    "age-proof-invalid": (400, "The age proof was not accepted"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
