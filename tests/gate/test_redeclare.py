@@ -150,3 +150,12 @@ def test_stronger_method_may_raise_a_band(make_harness: Callable[..., Harness]) 
     answer = json_accept(checked, birth_date="1990-01-01")
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"]["age_band"] == "18+"
+
+
+def test_the_same_lower_band_is_recorded_once(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(MINOR_POLICY)
+    person = harness.client()
+    accept_form(person)
+    for _ in range(3):
+        assert json_accept(person, birth_date=FIFTEEN).json()["code"] == "age-below-minimum"
+    assert [entry.kind for entry in entries(harness)].count("age_result") == 2  # the adult band, then under-16 once

@@ -111,8 +111,9 @@ async def settle(
         if refusal.code == "age-below-minimum" and subject is not None:
             band = str(refusal.values["band"])
             if standing.age_band is not None:
-                await gate.store.record_age_result(subject, band, str(age.method), age.assurance)
-                gate.cache.invalidate(subject)
+                if standing.age_band != band:  # the same lower band again adds nothing
+                    await gate.store.record_age_result(subject, band, str(age.method), age.assurance)
+                    gate.cache.invalidate(subject)
                 refusal.key = "err_below_recorded"
             else:
                 _REFUSED.setdefault(gate, RecentRefusals()).note(subject, Declared(band, new_strength))
@@ -128,7 +129,7 @@ async def settle(
             if contradicts(before, result.band, new_strength, today):
                 raise Refusal(
                     "age-redeclared", "err_redeclared",
-                    f"the age band {before.band} is already recorded for you; a new declaration cannot raise it "
+                    f"you already declared the age band {before.band}; a new declaration cannot raise it "
                     "(only a stronger age check can)", band=before.band, contact=str(gate.policy.controller.contact),
                 )  # fmt: skip
     return result, emails
