@@ -135,3 +135,30 @@ def test_errors_are_one_line(filled: tuple[str, int], args: list[str], message: 
 def test_no_ledger_named() -> None:
     code, _, err = run("ledger", "stats", env={"UGC_GUARD_LEDGER": ""})
     assert code == 1 and "pass --ledger URL" in err
+
+
+def test_query_submissions_by_status_lists_rows_whose_status_column_says_it(sqlite_url: str) -> None:
+    ledger = Ledger(sqlite_url, secret=SECRET)
+    ledger.upgrade()
+    acceptance = accept(ledger, "alice").entry_id
+    stored, refused, lost, pending = (submit(ledger, "alice", acceptance, name).submission_id
+                                      for name in ("stored", "refused", "lost", "pending"))
+    ledger.settle_submissions("summer", {stored: ("alice", "the app answered 201")}, "stored")
+    ledger.settle_submissions("summer", {refused: ("alice", "the app answered 500")}, "not stored")
+    ledger.settle_submissions("summer", {lost: ("alice", "the worker stopped")}, "not stored (unconfirmed)")
+    ledger.close()
+    expected = {"stored": [stored], "not stored": [refused], "not stored (unconfirmed)": [lost], "received": [pending]}
+    for status, ids in expected.items():
+        code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", status, "--format", "jsonl")
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and [(row["id"], row["status"], row["recorded_status"]) for row in rows] == [
+            (sid, status, "received") for sid in ids]
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--format", "csv")
+    assert [(row["id"], row["status"]) for row in csv.DictReader(io.StringIO(out))] == [
+        (str(stored), "stored"), (str(refused), "not stored"), (str(lost), "not stored (unconfirmed)"), (str(pending), "received")]
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", "not stored", "--format", "table")
+    header, _, line = out.splitlines()
+    start = header.index("  status ") + 2
+    assert code == 0 and line.split()[0] == str(refused) and line[start:start + 11] == "not stored "
+    code, _, err = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", "lost")
+    assert code == 2 and "'lost' is not one of" in err

@@ -134,3 +134,36 @@ def test_two_runs_at_once_one_refuses_one_waits_and_nothing_is_done_twice(filled
     actions = ledger.entries(kinds=["retention_action"], limit=100).items
     assert sorted(entry.ref for entry in actions if entry.ref is not None) == sorted(ids)
     assert ledger.verify().ok
+
+
+def test_the_run_marks_what_a_killed_worker_left_not_stored_unconfirmed(filled: tuple[Path, list[int], Path],
+                                                                         ledger_url: str) -> None:
+    import signal
+
+    policy, ids, log = filled
+    ledger = Ledger(ledger_url, secret=SECRET)
+    acceptance = ledger.acceptances(subject="alice").items[0].id
+    worker = subprocess.Popen([sys.executable, "-m", "tests.ledger._workers", "record", ledger_url, str(acceptance),
+                               "test-campaign", "alice", SECRET], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout is not None
+        phantom = int(worker.stdout.readline())
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    env = {"UGC_TEST_LOG": str(log)}
+    code, out, err = run("retention", "run", "--policy", str(policy), "--dry-run", "--format", "jsonl", env=env)
+    assert code == 0 and out == "" and "1 unconfirmed uploads to mark 'not stored (unconfirmed)'; nothing changed" in err
+    code, out, err = run("retention", "run", "--policy", str(policy), env=env)  # nothing is due yet: only the sweep acts
+    assert code == 0, err
+    assert "test-campaign: 1 unconfirmed uploads marked 'not stored (unconfirmed)', 7 submissions checked, 0 expired" in out
+    code, out, _ = run("ledger", "query", "submissions", "--policy", str(policy), "--status", "not stored (unconfirmed)",
+                       "--format", "jsonl")
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["id"], row["status"], row["subject"]) == (phantom, "not stored (unconfirmed)", "alice")
+    code, out, _ = run("retention", "run", "--policy", str(policy), env=env)
+    assert code == 0 and "test-campaign: 0 unconfirmed uploads marked" in out  # once
+    # the live ones (recorded by this test process, still "received") were left alone
+    assert [v.id for v in ledger.submissions(status="received").items] == ids and not deleted(log)
+    ledger.close()

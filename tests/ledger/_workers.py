@@ -37,12 +37,13 @@ def hang_mid_append(url: str) -> None:
     ledger._core.append("summer", drafts, hang)
 
 
-def record_then_hang(url: str, acceptance: int) -> None:
-    """Record a submission (``received``), announce its id and wait to be killed before anyone confirms it."""
+def record_then_hang(url: str, acceptance: int, campaign: str = "summer", subject: str = "victim", secret: str = "") -> None:
+    """Record a submission (``received``) as a worker would, announce its id and wait to be killed before
+    anyone confirms it."""
     from tests.ledger.conftest import SECRET as LEDGER_SECRET
     from tests.ledger.conftest import submit
 
-    result = submit(Ledger(url, secret=LEDGER_SECRET), "victim", acceptance, "killed-mid-request")
+    result = submit(Ledger(url, secret=secret or LEDGER_SECRET), subject, acceptance, "killed-mid-request", campaign=campaign)
     print(result.submission_id, flush=True)
     time.sleep(600)
 
@@ -51,6 +52,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "append":
         append_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "record":
-        record_then_hang(sys.argv[2], int(sys.argv[3]))
+        record_then_hang(sys.argv[2], int(sys.argv[3]), *sys.argv[4:7])
     else:
         hang_mid_append(sys.argv[2])

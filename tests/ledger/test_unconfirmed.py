@@ -14,11 +14,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ugc_guard.ledger import Ledger, LedgerError
-from ugc_guard.ledger.unconfirmed import UNCONFIRMED, Pending, claim_reason
+from ugc_guard.ledger.unconfirmed import APP_TIME, UNCONFIRMED, Pending, claim_reason, unconfirmed_after
 from ugc_guard.ledger.workers import this_worker, worker_state
 
 from .conftest import CAMPAIGN, accept, submit
@@ -154,3 +155,12 @@ def test_worker_state_knows_this_node_only() -> None:
     assert worker_state(f"{node}:{pid}:{int(start) + 1}") == "dead"  # this pid, but not the process that recorded
     assert worker_state(f"{'0' * 16}:{pid}:{start}") == "unknown"  # another host or container
     assert worker_state(None) == "unknown" and worker_state("garbage") == "unknown"
+
+
+def test_only_what_is_older_than_the_longest_upload_deadline_plus_the_apps_time_is_claimed_by_age(make_policy: Any) -> None:
+    policy = make_policy({"uploads": {"routes": [
+        {"path": "/upload", "methods": ["POST"], "limits": {"deadline": "PT30M"}},
+        {"path": "/raw/{name}", "methods": ["PUT"], "body": "raw"},
+    ]}})
+    assert unconfirmed_after(policy) == dt.timedelta(minutes=30) + APP_TIME == dt.timedelta(minutes=45)
+    assert unconfirmed_after(make_policy()) == dt.timedelta(seconds=120) + APP_TIME
