@@ -9,6 +9,7 @@ from .db import db_group
 from .gate import gate_group
 from .ledger import ledger_group
 from .policy import policy_group
+from .proof import proof_group
 from .requests import requests_group
 from .retention import retention_group
 from .robots import agents_group, robots_group
@@ -30,5 +31,6 @@ main.add_command(db_group)
 main.add_command(subject_group)
 main.add_command(requests_group)
 main.add_command(retention_group)
+main.add_command(proof_group)
 
 __all__ = ["main"]
