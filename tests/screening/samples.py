@@ -1,4 +1,4 @@
-"""Real media for the screening tests: images made by Pillow, containers built byte by byte."""
+"""Real media for the screening tests: images made by Pillow, audio and video encoded by PyAV (``avmedia``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import wave
 from collections.abc import Iterable
 
 from PIL import Image
+
+from tests.screening import avmedia
 
 GRANTS = {"ugc_licence": "accept", "ugc_portrait_self": "accept", "ugc_portrait_others": "none"}
 GRANT_HEADERS = {"UGC-Licence": "accept", "UGC-Portrait-Self": "accept", "UGC-Portrait-Others": "none"}
@@ -92,26 +94,26 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 
 def mp4(payload_bytes: int = 4096, brand: bytes = b"isom") -> bytes:
-    ftyp = _box(b"ftyp", brand + b"\0\0\2\0" + brand + b"iso2avc1mp41")
-    return ftyp + _box(b"moov", _box(b"mvhd", b"\0" * 100)) + _box(b"mdat", bytes(range(256)) * (payload_bytes // 256))
+    """A real H.264/AAC clip (``brand`` M4A: AAC only), padded with a ``free`` box to at least ``payload_bytes``."""
+    data = avmedia.clip("m4a" if brand == b"M4A " else "mp4")
+    missing = payload_bytes - len(data)
+    return data + (_box(b"free", b"\0" * (missing - 8)) if missing > 8 else b"")
 
 
 def mov() -> bytes:
-    return _box(b"ftyp", b"qt  \0\0\2\0qt  ") + _box(b"mdat", b"\1" * 512)
+    """A real QuickTime clip (H.264 and AAC)."""
+    return avmedia.clip("mov")
 
 
 def webm(payload_bytes: int = 1024) -> bytes:
-    header = bytes.fromhex("4286810142F7810142F2810442F381084282847765626D4287810442858102")
-    ebml = bytes.fromhex("1A45DFA3") + bytes([0x80 | len(header)]) + header
-    void = b"\xec" + bytes([0x40 | (payload_bytes >> 8), payload_bytes & 0xFF]) + b"\0" * payload_bytes
-    body = bytes.fromhex("1549A966") + b"\x84" + b"\0" * 4 + void  # an Info element, then a Void element
-    return ebml + bytes.fromhex("18538067") + bytes([0x40 | (len(body) >> 8), len(body) & 0xFF]) + body
+    """A real WebM clip (VP8 and Opus); ``payload_bytes`` is kept for old callers."""
+    return avmedia.clip("webm")
 
 
 def mp3(frames: int = 8, id3: bool = True) -> bytes:
-    frame = b"\xff\xfb\x90\x00" + b"\x55" * 413  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    """Real MP3 audio (LAME), after a small ID3v2 tag unless ``id3`` is false; ``frames`` is kept for old callers."""
     tag = b"ID3\x03\x00\x00\x00\x00\x00\x0a" + b"\0" * 10 if id3 else b""
-    return tag + frame * frames
+    return tag + avmedia.clip("mp3")
 
 
 def wav(seconds: float = 0.1) -> bytes:
@@ -125,10 +127,8 @@ def wav(seconds: float = 0.1) -> bytes:
 
 
 def ogg() -> bytes:
-    packet = b"\x01vorbis\0\0\0\0\x02\x44\xac\0\0\0\0\0\0\xee\x02\0\0\0\0\0\xb8\x01"
-    page = b"OggS\x00\x02" + b"\0" * 8 + b"\1\0\0\0" + b"\0\0\0\0" + b"\0\0\0\0" + bytes([1, len(packet)]) + packet
-    last = b"OggS\x00\x04" + b"\0" * 8 + b"\1\0\0\0" + b"\1\0\0\0" + b"\0\0\0\0" + bytes([1, 4]) + b"\3abc"
-    return page + last
+    """Real Ogg Opus audio."""
+    return avmedia.clip("ogg")
 
 
 def multipart(

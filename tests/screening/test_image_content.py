@@ -19,7 +19,7 @@ from ugc_guard.screening.polyglot import find_active_content
 from ugc_guard.screening.refusal import Refusal
 
 ORIGINAL = {"uploads": {"replay": "original"}}
-CANONICAL = {"uploads": {"replay": "canonical"}}
+CANONICAL = {"uploads": {"replay": "canonical", "rights": {"embed": False}}}  # the cleaned image exactly (rights: test_rights.py)
 UNSTRIPPED = {"uploads": {"replay": "canonical", "images": {"strip_metadata": False}}}  # nothing re-encoded: originals
 
 CLEAN = [

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section
+from .media import EmbeddedRights, MediaLimits
 from .types import ByteSize, ContentType, Duration
 
 ROUTE_PATTERN = re.compile(r"^/([A-Za-z0-9._~-]+|\{[a-z_][a-z0-9_]*\})(/([A-Za-z0-9._~-]+|\{[a-z_][a-z0-9_]*\}))*(/\*)?$|^/\*?$")
@@ -52,6 +53,8 @@ class UploadRoute(Section):
     limits: UploadLimits = UploadLimits()
     content_types: list[ContentType] | None = None
     """Allowed types on this route; default the uploads-wide list."""
+    media: MediaLimits | None = None
+    """Audio and video limits on this route; default ``uploads.media``."""
 
     @field_validator("path")
     @classmethod
@@ -72,7 +75,12 @@ class ImageRules(Section):
     max_animation_pixels: int = Field(400_000_000, gt=0)
     """Width × height × frames, checked before decoding (an animation of many large frames is a bomb too)."""
     strip_metadata: bool = True
-    """Re-encode images without EXIF (incl. GPS), XMP and comments, orientation applied."""
+    """Drop EXIF (incl. GPS), XMP, IPTC and comments without re-encoding: JPEG segments, PNG and WebP
+    chunks are removed and the compressed pixels kept bit for bit (JPEG keeps only its orientation;
+    a rotated PNG or WebP, and GIF, are re-encoded). See docs/screening.md."""
+    reencode: bool = False
+    """Decode and re-encode every image instead (orientation applied): replaces the compressed data
+    with the encoder's own, at two to six times the CPU of the lossless strip (``benchmarks/bench_strip.py``)."""
 
 
 class TextRules(Section):
@@ -101,6 +109,10 @@ class Uploads(Section):
     replay: Literal["original", "canonical"] = "canonical"
     """What the app receives: the bytes as uploaded, or the re-encoded image when metadata was stripped."""
     images: ImageRules = ImageRules()
+    media: MediaLimits = MediaLimits()
+    """Audio and video limits and metadata cleaning (a route may set its own ``media``)."""
+    rights: EmbeddedRights = EmbeddedRights()
+    """Rights metadata (XMP) written into the files the app receives."""
     text: TextRules = TextRules()
     virus_scan: VirusScan | None = None
     spool_memory_bytes: ByteSize = 1024**2

@@ -1,22 +1,32 @@
 """Images through Pillow, opened only with the allowed decoders and checked before decoding.
 
 Order matters: the header gives size and frame count, and those are checked against the policy
-before a single pixel is decoded (decompression bombs); then every frame is decoded, so a truncated
+before a single pixel is decoded (decompression bombs); then the image is decoded, so a truncated
 or corrupt file is refused here rather than failing later in the app. Pillow's global settings
 (``MAX_IMAGE_PIXELS``, ``LOAD_TRUNCATED_IMAGES``, PNG text-chunk limits) are left at their safe
 defaults and never changed per request: they are process-wide and other threads rely on them.
+
+Metadata is stripped losslessly where the format allows (JPEG, PNG, WebP: see ``jpeg_segments`` and
+``png_chunks``), and it is the stripped bytes, exactly what the app will receive, that are decoded.
+A JPEG is decoded at 1/8 scale: libjpeg still reads every entropy-coded block (so truncation and
+broken Huffman data are found as in a full decode) but skips most of the inverse DCT and colour work.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence
 
 from ..policy.uploads import ImageRules
+from .jpeg_segments import StrippedImage, strip_jpeg
+from .models import CleanedFile
+from .png_chunks import strip_png, strip_webp
 from .refusal import Refusal
 from .spool import RangeReader, TempFiles, storage_error
 
@@ -24,13 +34,10 @@ __all__ = ["CanonicalImage", "ImageReport", "check_image"]
 
 FORMAT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "comments", "photoshop", "adobe", "adobe_transform", "mp", "dpi")
-
-
-@dataclass(frozen=True, slots=True)
-class CanonicalImage:
-    path: str
-    size: int
-    sha256: str
+METADATA_NAMES = {"exif": "EXIF", "xmp": "XMP", "XML:com.adobe.xmp": "XMP", "comment": "comment", "comments": "comment",
+                  "photoshop": "IPTC/Photoshop (APP13)", "mp": "MPF (multi-picture index)"}  # fmt: skip
+STRIPPERS: dict[str, Callable[[bytes], StrippedImage]] = {"image/jpeg": strip_jpeg, "image/png": strip_png, "image/webp": strip_webp}
+CanonicalImage = CleanedFile  # the name this type had before media files were cleaned too
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,33 +46,49 @@ class ImageReport:
     width: int
     height: int
     frames: int
-    canonical: CanonicalImage | None
+    canonical: CleanedFile | None
 
 
 def check_image(reader: RangeReader, media_type: str, rules: ImageRules, temp: TempFiles | None) -> ImageReport:
-    """Open, bound, fully decode and (when ``temp`` is given) re-encode an image without metadata.
+    """Open, bound and decode an image; with ``temp``, also write it without metadata.
 
+    Without metadata means losslessly stripped (JPEG, PNG, WebP) unless ``rules.reencode`` is set,
+    the format is GIF, or a PNG/WebP must be turned upright: then it is decoded and re-encoded.
     Returns what was found; raises 415 when the image is not one of ``rules.formats`` (or not the
     type libmagic saw) and 422 ``content-rejected`` when it is too large, a bomb, truncated or
     corrupt. Blocking: run in a worker thread.
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # pragma: no cover - someone changed a global: fail closed
         raise Refusal("content-rejected", "image screening is disabled by ImageFile.LOAD_TRUNCATED_IMAGES")
-    formats = [name for name in rules.formats if FORMAT_TYPES[name] == media_type]
+    formats: list[str] = [name for name in rules.formats if FORMAT_TYPES[name] == media_type]
     if not formats:
         raise Refusal("unsupported-media-type", f"{media_type} images are not accepted here")
-    reader.seek(0)
+    stripped = None
+    if temp is not None and not rules.reencode and media_type in STRIPPERS:
+        stripped = STRIPPERS[media_type](reader.pread(reader.length, 0))
+        if stripped.orientation not in (None, 1) and media_type != "image/jpeg":
+            stripped = None  # only JPEG keeps a bare orientation tag; the others are turned upright
+    source = io.BytesIO(stripped.data) if stripped is not None else cast("IO[bytes]", reader)
+    source.seek(0)
     try:
-        with Image.open(reader, formats=formats) as image:
+        with Image.open(source, formats=formats) as image:
             frames = _bounded(image, rules)
+            width, height = image.size
+            if stripped is not None and image.format == "JPEG":
+                image.draft(None, (max(1, width // 8), max(1, height // 8)))
             _decode_all(image, rules, frames)
-            canonical = _reencode(image, temp) if temp is not None else None
-            return ImageReport(image.format or formats[0], image.width, image.height, frames, canonical)
+            if temp is None:
+                canonical = None
+            elif stripped is not None:
+                canonical = _write(stripped, temp)
+            else:
+                canonical = _reencode(image, temp)
+            return ImageReport(image.format or formats[0], width, height, frames, canonical)
     except Refusal:
         raise
     except OSError as error:
         if storage_error(error) is not None:
-            raise Refusal("storage-unavailable", f"the re-encoded image could not be stored ({error.strerror}); try again later") from None
+            raise Refusal("storage-unavailable", f"the cleaned image could not be stored ({error.strerror}); try again later") from None
         raise Refusal("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
     except Image.DecompressionBombError:
         raise Refusal("content-rejected", "the image has too many pixels") from None
@@ -97,13 +120,22 @@ def _decode_all(image: Image.Image, rules: ImageRules, frames: int) -> None:
     image.seek(0)
 
 
-def _reencode(image: Image.Image, temp: TempFiles) -> CanonicalImage:
+def _write(stripped: StrippedImage, temp: TempFiles) -> CleanedFile:
+    fd, path = temp.create(".canonical")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(stripped.data)
+    digest = hashlib.sha256(stripped.data).hexdigest()
+    return CleanedFile(path, len(stripped.data), digest, "lossless", stripped.stripped, stripped.kept)
+
+
+def _reencode(image: Image.Image, temp: TempFiles) -> CleanedFile:
     format_name = image.format or "PNG"
     animated = getattr(image, "n_frames", 1) > 1
     options: dict[str, Any] = {"format": format_name}
     icc = image.info.get("icc_profile")
     if icc:
         options["icc_profile"] = icc
+    found = sorted({METADATA_NAMES[key] for key in METADATA_NAMES if image.info.get(key)} | ({"EXIF"} if image.getexif() else set()))
     if animated:
         for key in METADATA_KEYS:
             image.info.pop(key, None)
@@ -128,4 +160,5 @@ def _reencode(image: Image.Image, temp: TempFiles) -> CanonicalImage:
     with open(path, "rb") as saved:
         digest = hashlib.file_digest(saved, "sha256")
         size = saved.tell()
-    return CanonicalImage(path, size, digest.hexdigest())
+    kept = (*(["ICC profile"] if icc else []), *([] if animated else ["orientation applied to the pixels"]))
+    return CleanedFile(path, size, digest.hexdigest(), "re-encode", tuple(found), kept)

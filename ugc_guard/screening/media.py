@@ -1,28 +1,47 @@
-"""Audio, video and text: container signatures and sizes, read with plain Python (no ffmpeg).
+"""Audio, video and text: container signatures and sizes, read with plain Python, then the streams through PyAV.
 
-Each check confirms the container starts as its format says and that its own length fields agree
-with the file: a box, chunk or element claiming more bytes than the file has, or a file with
-unexplained bytes after the container, is refused (422 ``content-rejected``).
+The plain-Python walk is the fast first gate: the container must start as its format says and its
+own length fields must agree with the file (a box, chunk or element claiming more bytes than the
+file has, or unexplained bytes after the container, is refused with 422 ``content-rejected``). Only
+then is the file opened with FFmpeg's libraries (``av_probe``): limits, sample decoding, remux.
 """
 
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
+from ..policy.media import MediaLimits
 from .refusal import Refusal
-from .spool import RangeReader
+from .spool import RangeReader, TempFiles
 
-__all__ = ["check_media", "check_text"]
+if TYPE_CHECKING:
+    from .av_probe import MediaReport
+
+__all__ = ["check_container", "check_media", "check_text"]
 
 MAX_BOXES = 100_000
+MAX_ID3_TAGS = 4
 
 
 def _reject(why: str) -> Refusal:
     return Refusal("content-rejected", why)
 
 
-def check_media(reader: RangeReader, media_type: str) -> None:
-    """Check the container of an audio or video file (blocking: run in a worker thread)."""
+def check_media(reader: RangeReader, media_type: str, limits: MediaLimits, temp: TempFiles | None) -> MediaReport:
+    """Check an audio or video file: its container walk, then its streams against ``limits``.
+
+    With ``temp`` the file is also remuxed without metadata (``report.canonical``). Returns the
+    measured report; raises :class:`Refusal` (415, 413, 422, 503). Blocking: run in a worker thread.
+    """
+    check_container(reader, media_type)
+    from .av_probe import probe_media  # PyAV loads only when a clip arrives (it costs ~70 ms at import)
+
+    return probe_media(reader, media_type, limits, temp)
+
+
+def check_container(reader: RangeReader, media_type: str) -> None:
+    """Walk the container of an audio or video file in plain Python (blocking: run in a worker thread)."""
     if media_type in ("video/mp4", "audio/mp4", "video/quicktime"):
         _iso_boxes(reader)
     elif media_type in ("video/webm", "audio/webm", "video/x-matroska"):
@@ -138,14 +157,17 @@ def _mpeg_frame_length(header: bytes) -> int:
 
 
 def _mpeg_audio(reader: RangeReader) -> None:
-    """MP3: an optional ID3v2 tag, then two consecutive valid frame headers (or one frame filling the file)."""
+    """MP3: optional ID3v2 tags (a few, one after another), then two consecutive valid frame headers (or one frame filling the file)."""
     position = 0
     head = reader.pread(10, 0)
-    if head[:3] == b"ID3":
+    for _ in range(MAX_ID3_TAGS):
+        if head[:3] != b"ID3":
+            break
         if len(head) < 10 or any(byte & 0x80 for byte in head[6:10]):
             raise _reject("the MP3 file has a malformed ID3 tag")
         tag = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-        position = 10 + tag + (10 if head[5] & 0x10 else 0)
+        position += 10 + tag + (10 if head[5] & 0x10 else 0)
+        head = reader.pread(10, position)
     first = _mpeg_frame_length(reader.pread(4, position))
     if not first:
         raise _reject("the MP3 file has no valid MPEG audio frame where one must start")

@@ -12,7 +12,22 @@ from .spool import RangeReader
 if TYPE_CHECKING:
     from ..context import RequestContext
 
-__all__ = ["NotStoredMarker", "Recorder", "ScreenedFile", "ScreenedUpload", "Submission"]
+__all__ = ["CleanedFile", "NotStoredMarker", "Recorder", "ScreenedFile", "ScreenedUpload", "Submission"]
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedFile:
+    """A temporary file holding an upload without its metadata, and what was taken out."""
+
+    path: str
+    size: int
+    sha256: str
+    method: Literal["lossless", "remux", "re-encode"]
+    """How: segments/chunks dropped, streams remuxed bit for bit, or the image decoded and encoded again."""
+    stripped: tuple[str, ...] = ()
+    """What was found and removed (``EXIF``, ``XMP``, ``COM``, ``PNG tEXt``, ``metadata: location``, ``stream 2 (data)``…)."""
+    kept: tuple[str, ...] = ()
+    """What was deliberately kept (``ICC profile``, ``EXIF orientation``, ``display matrix``…)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +50,27 @@ class ScreenedFile:
     sha256: str
     """SHA-256 of the bytes as uploaded."""
     canonical_sha256: str | None = None
-    """SHA-256 of the re-encoded image without metadata, when the policy strips metadata."""
+    """SHA-256 of the file without its metadata (before rights are written), when the policy strips metadata."""
     canonical_size: int | None = None
+    """Size of the file the app receives instead of the upload (``canonical_path``)."""
     canonical_path: str | None = None
-    """Temporary file with the re-encoded image; removed after the response."""
+    """Temporary file the app receives instead of the upload: the cleaned file, with the rights metadata
+    once it is written (then its hash is ``delivered_sha256``); removed after the response."""
     width: int | None = None
     height: int | None = None
     frames: int | None = None
+    duration: float | None = None
+    """Seconds of audio or video, measured from the packets."""
+    cleaning: Literal["lossless", "remux", "re-encode"] | None = None
+    """How the metadata was removed (None: the file was not cleaned)."""
+    stripped: tuple[str, ...] = ()
+    """Metadata found and removed (see :class:`CleanedFile`)."""
+    kept: tuple[str, ...] = ()
+    """Metadata deliberately kept (orientation, colour profile, display matrix…)."""
+    delivered_sha256: str | None = None
+    """SHA-256 of the bytes the app receives when they differ from the upload (cleaned, rights written)."""
+    rights: tuple[str, ...] = ()
+    """Rights metadata written into the delivered file: ``xmp``, ``c2pa``."""
     source: RangeReader | None = field(default=None, repr=False, compare=False)
     """Read-only view of the bytes as uploaded (blocking reads: use a worker thread); valid until the response ends."""
 
@@ -93,7 +122,17 @@ class Submission:
                 "portrait_others": self.grants.portrait_others,
             },
             "files": [
-                {"name": f.name, "type": f.type, "size": f.size, "sha256": f.sha256, "canonical_sha256": f.canonical_sha256}
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "canonical_sha256": f.canonical_sha256,
+                    "delivered_sha256": f.delivered_sha256,
+                    "stripped": list(f.stripped),
+                    "kept": list(f.kept),
+                    "rights": list(f.rights),
+                }
                 for f in self.files
             ],
             "receipt": receipt,

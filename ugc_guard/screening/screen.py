@@ -9,7 +9,9 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from ..policy.media import MediaLimits
 from ..policy.uploads import Uploads
 from .images import ImageReport, check_image
 from .media import check_media, check_text
@@ -18,6 +20,10 @@ from .polyglot import check_image_content, check_polyglot
 from .refusal import Refusal
 from .spool import RangeReader, TempFiles
 from .svg import check_svg
+
+if TYPE_CHECKING:
+    from .av_probe import MediaReport
+    from .models import CleanedFile
 
 __all__ = ["Findings", "receives_original", "screen_file"]
 
@@ -31,6 +37,12 @@ class Findings:
     detected: str
     type: str
     image: ImageReport | None = None
+    media: MediaReport | None = None
+
+    @property
+    def canonical(self) -> CleanedFile | None:
+        """The file without metadata, when one was made (image or audio/video)."""
+        return self.image.canonical if self.image else self.media.canonical if self.media else None
 
 
 def screen_file(
@@ -40,10 +52,14 @@ def screen_file(
     allowed: Iterable[str],
     uploads: Uploads,
     temp: TempFiles,
+    media_limits: MediaLimits | None = None,
 ) -> Findings:
-    """Return what the file is; raise :class:`Refusal` (415, 422) when it must not pass."""
+    """Return what the file is; raise :class:`Refusal` (413, 415, 422) when it must not pass.
+
+    ``media_limits`` are the route's audio/video limits (default ``uploads.media``).
+    """
     with _CPU_SLOTS:
-        return _screen(reader, declared, filename, allowed, uploads, temp)
+        return _screen(reader, declared, filename, allowed, uploads, temp, media_limits or uploads.media)
 
 
 def receives_original(uploads: Uploads) -> bool:
@@ -51,13 +67,15 @@ def receives_original(uploads: Uploads) -> bool:
     return uploads.replay == "original" or not uploads.images.strip_metadata
 
 
-def _screen(reader: RangeReader, declared: str, filename: str, allowed: Iterable[str], uploads: Uploads, temp: TempFiles) -> Findings:
+def _screen(
+    reader: RangeReader, declared: str, filename: str, allowed: Iterable[str], uploads: Uploads, temp: TempFiles, media_limits: MediaLimits
+) -> Findings:
     if reader.length == 0:
         raise Refusal("content-rejected", "the file is empty")
     detected = detect(reader.pread(HEAD_BYTES, 0))
     verdict = reconcile(detected, declared, filename, allowed, uploads.allow_svg)
     kind = verdict.type
-    image = None
+    image = media = None
     if kind == "image/svg+xml":
         check_svg(reader.pread(reader.length, 0))
     elif kind.startswith("image/"):
@@ -65,9 +83,10 @@ def _screen(reader: RangeReader, declared: str, filename: str, allowed: Iterable
         image = check_image(reader, kind, uploads.images, temp if uploads.images.strip_metadata else None)
     elif kind.startswith(("audio/", "video/")):
         check_polyglot(reader, whole=False)
-        check_media(reader, kind)
+        remux = media_limits.strip_metadata and uploads.replay == "canonical"
+        media = check_media(reader, kind, media_limits, temp if remux else None)
     elif kind == "text/plain":
         check_text(reader, uploads.text.max_chars)
     else:
         raise Refusal("unsupported-media-type", f"{kind} cannot be screened, so it is not accepted")
-    return Findings(detected, kind, image)
+    return Findings(detected, kind, image, media)

@@ -21,6 +21,7 @@ from ..policy.uploads import UploadRoute
 from ..problems import Problem
 from .answer import confirming
 from .clamd import scan
+from .embed import embed_rights
 from .grants import FIELDS, HEADERS, check_grants
 from .intake import ClientGone, Intake, raw_file_facts, receive_body
 from .limits import check_declared_length
@@ -122,6 +123,7 @@ class ScreeningStage:
         }
         screened = ScreenedUpload(route.path, route.body, tuple(files), grants, fields, spool.size, replay)
         submission = await self._record(ctx, screened)
+        screened = await embed_rights(self.policy, screened, submission, temp)  # needs the receipt: after record
         ctx.scope.setdefault("state", {})["ugc"] = submission
         ctx.state["submission"] = submission
         self._replay(ctx, intake, screened, raw)
@@ -160,11 +162,10 @@ class ScreeningStage:
         screened: list[ScreenedFile] = []
         for field_name, filename, declared, reader, hasher in facts:
             name = sanitise_filename(filename)
-            findings = await anyio.to_thread.run_sync(screen_file, reader, declared, name.name, allowed, self.uploads, temp)
+            findings = await anyio.to_thread.run_sync(screen_file, reader, declared, name.name, allowed, self.uploads, temp, route.media)
             if self.uploads.virus_scan is not None:
                 await scan(self.uploads.virus_scan.clamd, duration_seconds(self.uploads.virus_scan.timeout), reader)
-            image = findings.image
-            canonical = image.canonical if image else None
+            image, media, canonical = findings.image, findings.media, findings.canonical
             screened.append(
                 ScreenedFile(
                     field=field_name,
@@ -178,9 +179,13 @@ class ScreeningStage:
                     canonical_sha256=canonical.sha256 if canonical else None,
                     canonical_size=canonical.size if canonical else None,
                     canonical_path=canonical.path if canonical else None,
-                    width=image.width if image else None,
-                    height=image.height if image else None,
+                    width=image.width if image else media.width if media else None,
+                    height=image.height if image else media.height if media else None,
                     frames=image.frames if image else None,
+                    duration=media.duration if media else None,
+                    cleaning=canonical.method if canonical else None,
+                    stripped=canonical.stripped if canonical else (),
+                    kept=canonical.kept if canonical else (),
                     source=reader,
                 )
             )
