@@ -69,6 +69,8 @@ class MultipartReader:
         self.parts: list[Part] = []
         self.ended = False
         self._preamble_limit = PREAMBLE_LIMIT + len(boundary) + 4
+        self._opening = b""
+        """The body's first bytes, until a part begins: the first delimiter must be among them."""
         self._part: Part | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._header_field = bytearray()
@@ -94,6 +96,12 @@ class MultipartReader:
 
     def feed(self, chunk: bytes) -> None:
         """Parse one received chunk (already counted and queued to the spool by the caller)."""
+        if not self.parts:  # also when the whole body, preamble and all, comes in one chunk
+            delimiter = b"--" + self._parser.boundary[4:]
+            wanted = PREAMBLE_LIMIT + len(delimiter)
+            self._opening += chunk[: wanted - len(self._opening)]
+            if len(self._opening) >= wanted and delimiter not in self._opening:
+                raise Refusal("malformed-upload", "the multipart body does not start with its boundary")
         self._chunk = chunk
         try:
             self._parser.write(chunk)
