@@ -93,9 +93,12 @@ def serve() -> Iterator[Callable[[ProofLog], str]]:
         thread.join()
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m ugc_guard.cli`` in ``cwd`` as a separate process (no secret in its environment)."""
+def run_cli(*args: str, cwd: Path, secret: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the ``ugc-guard`` command in ``cwd`` as a separate process (no secret in its environment
+    unless ``secret`` is given)."""
     env = {key: value for key, value in os.environ.items() if key != "UGC_GUARD_SECRET"}
     env["PYTHONPATH"] = str(REPO)
+    if secret is not None:
+        env["UGC_GUARD_SECRET"] = secret
     code = "from ugc_guard.cli import main; main()"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True)

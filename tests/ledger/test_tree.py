@@ -30,15 +30,17 @@ from .conftest import CAMPAIGN, LICENCE, SECRET, TERMS, accept, sha, submit
 
 
 def leaves(ledger: Ledger, campaign: str = CAMPAIGN) -> list[bytes]:
-    return [entry_leaf(view.hash) for view in ledger.iter_entries(campaign=campaign)]
+    return [entry_leaf(view.hash) for view in sorted(ledger.iter_entries(campaign=campaign), key=lambda view: view.position)]
 
 
 def fill(ledger: Ledger) -> None:
-    """Appends of every shape: single entries, batches of 2 and 3, the guarded path, statuses, erasure."""
+    """Appends of every shape: single entries, batches of 2 and 3, the guarded paths (a guardian's
+    confirmation, the app's answer settling a submission), statuses, erasure."""
     first = accept(ledger, "a")
     ledger.record_acceptance(CAMPAIGN, "b", TERMS, None, collection_method="click-wrap", policy_digest=sha("p"))
     upload = submit(ledger, "a", first.entry_id, "photo-1")
-    ledger.record_submission_status(upload.submission_id, "stored")
+    assert ledger.settle_submissions(CAMPAIGN, {upload.submission_id: ("a", "the app stored it")}, "stored") == [upload.submission_id]
+    ledger.record_submission_status(upload.submission_id, "withdrawn")
     request = ledger.record_guardian_request(
         CAMPAIGN,
         "b",
@@ -64,7 +66,7 @@ def test_the_stored_tree_is_the_rfc_tree_after_every_kind_of_append(ledger: Ledg
     fill(ledger)
     hashed = leaves(ledger)
     size = len(hashed)
-    assert size == 23
+    assert size == 24
     with ledger._core.connect() as connection:
         assert tree.tree_size(connection, CAMPAIGN) == size
         for n in range(size + 1):
@@ -137,7 +139,7 @@ def test_upgrading_a_ledger_made_without_the_tree_backfills_the_same_tree(ledger
     assert old.upgrade() == Ledger.head_revision()
     with old._core.connect() as connection:
         rebuilt = connection.execute(text("SELECT campaign, level, idx, hash FROM ledger_tree_nodes ORDER BY 1, 2, 3")).all()
-        assert [tuple(row) for row in rebuilt] == [tuple(row) for row in nodes] and len(nodes) == 19 + 1
+        assert [tuple(row) for row in rebuilt] == [tuple(row) for row in nodes] and len(nodes) == 24 - 2 + 1
         size = tree.tree_size(connection, CAMPAIGN)
         assert tree.root(connection, CAMPAIGN, size, size) == root_of(leaves(ledger))
     accept(old, "after-upgrade")  # appends continue on the backfilled tree
