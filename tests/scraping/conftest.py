@@ -45,9 +45,7 @@ def guarded_factory(make_policy: Callable[..., Policy]) -> Callable[..., TestCli
     """Return a factory: ``guarded({"scraping": {...}}, peer="192.0.2.1")`` -> a TestClient for the tiny app
     behind UGCGuard, connecting from ``peer`` (default 127.0.0.1)."""
 
-    def build(
-        overrides: dict[str, Any] | None = None, *, peer: str = "127.0.0.1", only_these: bool = False, **guard_options: Any
-    ) -> TestClient:
+    def build(overrides: dict[str, Any] | None = None, *, peer: str = "127.0.0.1", only_these: bool = False, **guard_options: Any) -> TestClient:
         guard = UGCGuard(tiny_app(), policy=make_policy(overrides), **guard_options)
         if only_these:  # just the scraping and rate-limit stages: upload tests without the terms gate
             for site in guard.sites:

@@ -54,7 +54,7 @@ TOOLS = [
     "Go-http-client/2.0", "Scrapy/2.11.2 (+https://scrapy.org)", "okhttp/4.12.0", "libwww-perl/6.72",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1",
-]
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_every_listed_token_matches_itself(matcher: AgentMatcher) -> None:
     "user_agent",
     ["Mozilla/5.0 (compatible; Claudette/1.0)", "Mozilla/5.0 Webspiders-render", "Mozilla/5.0 (XICC-Crawlerx)",
      "Mozilla/5.0 (compatible; Codex; Operatorship)", "Mozilla/5.0 MyGPTBotClone/1.0", "Mozilla/5.0 Trael/1.0 Yakutsk"],
-)
+)  # fmt: skip
 def test_tokens_never_match_inside_words(matcher: AgentMatcher, user_agent: str) -> None:
     assert matcher.classify(user_agent).kind is AgentKind.unknown
 
@@ -142,8 +142,7 @@ def test_crawlers_and_tools_get_403_problem(guarded: Callable[..., TestClient], 
 
 
 def test_policy_switches(guarded: Callable[..., TestClient]) -> None:
-    client = guarded({"scraping": {"block_scraping_tools": False, "block_ai_crawlers": False,
-                                    "deny_agents": ["FancyFetcher"], "allow_agents": []}})
+    client = guarded({"scraping": {"block_scraping_tools": False, "block_ai_crawlers": False, "deny_agents": ["FancyFetcher"], "allow_agents": []}})
     assert client.get("/", headers={"user-agent": "curl/8.5.0"}).status_code == 200
     assert client.get("/", headers={"user-agent": "GPTBot/1.2"}).status_code == 200
     assert client.get("/", headers={"user-agent": "fancyfetcher/2"}).status_code == 403

@@ -33,8 +33,7 @@ def test_site_mode_agrees_with_the_middleware_for_every_agent(guarded: Callable[
 
 
 def test_content_mode_agrees_with_the_middleware_for_every_agent(guarded: Callable[..., TestClient]) -> None:
-    client = guarded({"scraping": {"block_scraping_tools": False,
-                                    "robots": {"ai_crawlers": "content", "content_paths": ["/gallery/"]}}})
+    client = guarded({"scraping": {"block_scraping_tools": False, "robots": {"ai_crawlers": "content", "content_paths": ["/gallery/"]}}})
     robots = _parser(client)
     for token in ai_agent_tokens():
         for path, allowed in (("/about", True), ("/gallery/1", False), ("/upload", False)):

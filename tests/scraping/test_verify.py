@@ -64,8 +64,7 @@ def _with_resolver(client: TestClient, resolver: FakeResolver) -> TestClient:
 
 
 def test_fake_googlebot_gets_the_flagged_limit(guarded: Callable[..., TestClient]) -> None:
-    policy = {"scraping": {"verify_search_bots": True}, "rate_limits": {"flagged_limit": "2/hour",
-                                                                       "trusted_proxies": ["127.0.0.0/8"]}}
+    policy = {"scraping": {"verify_search_bots": True}, "rate_limits": {"flagged_limit": "2/hour", "trusted_proxies": ["127.0.0.0/8"]}}
     client = _with_resolver(guarded(policy), REAL)
     fake = {"user-agent": GOOGLEBOT, "x-forwarded-for": "203.0.113.9"}
     assert [client.get("/about", headers=fake).status_code for _ in range(3)] == [200, 200, 429]

@@ -47,8 +47,7 @@ class StorageHealth:
         self._down = True
         self._down_until = time.monotonic() + self.retry
         action = "letting requests through (fail: open)" if fail == "open" else "refusing requests with 503 (fail: closed)"
-        self._log.log("ugc_guard: campaign %s: rate-limit storage unavailable (%s: %s); %s", self.campaign,
-                      type(error).__name__, error, action)
+        self._log.log("ugc_guard: campaign %s: rate-limit storage unavailable (%s: %s); %s", self.campaign, type(error).__name__, error, action)
 
     def succeeded(self) -> None:
         if self._down:

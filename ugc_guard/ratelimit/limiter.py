@@ -14,7 +14,7 @@ from typing import Literal
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
-from limits.aio.strategies import STRATEGIES, FixedWindowRateLimiter, RateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 
 from ..policy.scraping import RateLimits
 from ..policy.types import duration_seconds
@@ -26,6 +26,12 @@ from .storage import CountingMemoryStorage, ServerClockRedisStorage, make_storag
 __all__ = ["Limit", "LimitSet", "Limiter", "Outcome", "client_key"]
 
 Scope = Literal["client", "subject", "route"]
+STRATEGIES: dict[str, Callable[[Storage], RateLimiter]] = {
+    "fixed-window": FixedWindowRateLimiter,
+    "moving-window": MovingWindowRateLimiter,
+    "sliding-window-counter": SlidingWindowCounterRateLimiter,
+}
+"""The policy's strategy names (those of ``limits``), typed as what they build."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: built once per site

@@ -72,12 +72,14 @@ class RateLimitStage:
     def _refusal(self, refused: list[Outcome], client: str) -> Problem | None:
         names = ", ".join(outcome.limit.name for outcome in refused)
         if self.report_only:
-            self._report.log("ugc_guard: campaign %s: client %s is over the rate limit(s) %s (report_only: not refused)",
-                             self.limiter.campaign, client, names)
+            self._report.log(
+                "ugc_guard: campaign %s: client %s is over the rate limit(s) %s (report_only: not refused)", self.limiter.campaign, client, names
+            )
             return None
         wait = max(outcome.reset_in for outcome in refused)
-        return Problem("rate-limited", f"over the rate limit {names}; retry in {retry_after(wait)} seconds",
-                       headers={"retry-after": retry_after(wait)})
+        return Problem(
+            "rate-limited", f"over the rate limit {names}; retry in {retry_after(wait)} seconds", headers={"retry-after": retry_after(wait)}
+        )
 
     def _unavailable(self) -> Problem | None:
         if self.fail_open:
