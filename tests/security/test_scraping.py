@@ -21,7 +21,7 @@ from ugc_guard.problems import QUOTA_EXCEEDED
 from ugc_guard.scraping import ScrapingStage
 from ugc_guard.scraping.verify import BotVerifier
 
-from .conftest import BROWSER_UA, GRANTS, Site, jpeg
+from .conftest import BROWSER_UA, GRANTS, Site, jpeg, raw_request
 
 AGENTS: dict[str, Any] = json.loads((Path(__file__).parents[1] / "scraping" / "data" / "user_agents.json").read_text(encoding="utf-8"))
 PAGE = "/gallery/1"
@@ -285,3 +285,12 @@ def test_a_claimed_search_bot_that_fails_verification_gets_the_flagged_limit(mak
     fake = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     client = site.client(client=("198.51.100.93", 40000))
     assert [page(client, fake).status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize("order", [("browser", "crawler"), ("crawler", "browser")])
+def test_a_second_user_agent_header_cannot_hide_the_crawler(make_site: Callable[..., Site], order: tuple[str, str]) -> None:
+    site = make_site()
+    agents = {"browser": BROWSER_UA, "crawler": "GPTBot/1.2"}
+    reply = raw_request(site.guard, "GET", PAGE, [("host", "testserver"), *(("user-agent", agents[which]) for which in order)])
+    assert (reply.status, reply.code) == (403, "automated-access-forbidden")
+    assert site.reached() == 0

@@ -57,7 +57,7 @@ class ScrapingStage:
             if trap_flags(ctx.headers):
                 await self._flag(ctx)
             return Problem("not-found")
-        agent = self.rules.matcher.classify(ctx.user_agent)
+        agent = self.rules.matcher.classify(_user_agents(ctx))
         ctx.state["agent"] = agent
         if agent.kind is AgentKind.unknown:  # browsers: nothing more to decide
             return None
@@ -77,3 +77,9 @@ class ScrapingStage:
             await limiter.flags.flag(client_key(ctx.client))
         except limiter.errors as error:
             limiter.health.failed(error, limiter.settings.fail)
+
+
+def _user_agents(ctx: RequestContext) -> str:
+    """Every ``User-Agent`` header of the request, joined: a second one cannot hide the crawler's."""
+    values = [value for name, value in ctx.scope["headers"] if name == b"user-agent"]
+    return values[0].decode("latin-1") if len(values) == 1 else b" ".join(values).decode("latin-1")
