@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, ValidationInfo, field_validator, model_validator
 
 from .base import Section
 from .types import Duration
@@ -60,6 +62,39 @@ class MediaLimits(Section):
         return names
 
 
+def _key_file(value: object, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected the path of a PEM file, relative to the policy file")
+    path = (Path((info.context or {}).get("base_dir", ".")) / value).resolve()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{path} cannot be read ({error.strerror or error}); give the path of a PEM file, relative to the policy file") from None
+    if b"-----BEGIN " not in data:
+        raise ValueError(f"{path} is not a PEM file")
+    return str(path)
+
+
+class C2paSigning(Section):
+    """Content credentials (C2PA) signed into accepted images; needs the ``c2pa`` extra (``pip install 'ugc-guard[c2pa]'``)."""
+
+    certificate: str
+    """PEM file with the signing certificate chain, leaf first (relative to the policy file)."""
+    private_key: str
+    """PEM file with the leaf certificate's private key (relative to the policy file); keep it out of the repository."""
+    algorithm: Literal["es256", "es384", "es512", "ps256", "ed25519"] = "es256"
+    timestamp_url: AnyHttpUrl | None = None
+    """RFC 3161 time-stamping service; without one the manifest is signed without a trusted time (works offline)."""
+
+    _files = field_validator("certificate", "private_key", mode="before")(_key_file)
+
+    @model_validator(mode="after")
+    def _library(self) -> C2paSigning:
+        if importlib.util.find_spec("c2pa") is None:
+            raise ValueError("uploads.rights.c2pa needs c2pa-python: pip install 'ugc-guard[c2pa]'")
+        return self
+
+
 class EmbeddedRights(Section):
     """Rights metadata written into every accepted file the app receives re-made (``replay: canonical``)."""
 
@@ -74,6 +109,9 @@ class EmbeddedRights(Section):
     """``xmpRights:UsageTerms``; default a sentence naming the licence, its version and the controller."""
     web_statement: AnyHttpUrl | None = None
     """``xmpRights:WebStatement``; default the terms page (``campaign.origin`` + ``prefix`` + ``/terms``)."""
+    c2pa: C2paSigning | None = None
+    """Also sign a C2PA manifest into accepted JPEG, PNG and WebP images: training and mining per
+    ``data_mining``, the licence and the receipt, with the campaign's key."""
 
     @model_validator(mode="after")
     def _constraint(self) -> EmbeddedRights:

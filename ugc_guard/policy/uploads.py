@@ -112,7 +112,7 @@ class Uploads(Section):
     media: MediaLimits = MediaLimits()
     """Audio and video limits and metadata cleaning (a route may set its own ``media``)."""
     rights: EmbeddedRights = EmbeddedRights()
-    """Rights metadata (XMP) written into the files the app receives."""
+    """Rights metadata (XMP, optionally C2PA) written into the files the app receives."""
     text: TextRules = TextRules()
     virus_scan: VirusScan | None = None
     spool_memory_bytes: ByteSize = 1024**2

@@ -12,6 +12,7 @@ which is what the ledger recorded; ``delivered_sha256`` is the hash of what the 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import struct
 from collections.abc import Callable
@@ -25,10 +26,13 @@ from .grants import Grants
 from .jpeg_segments import insert_jpeg_xmp
 from .models import ScreenedFile, ScreenedUpload, Submission
 from .png_chunks import insert_png_xmp, insert_webp_xmp
+from .refusal import Refusal
 from .spool import TempFiles
 from .xmp import MODEL_RELEASE, RightsFacts, xmp_packet
 
 __all__ = ["XMP_UUID", "embed_rights", "model_release", "rights_facts"]
+
+logger = logging.getLogger("ugc_guard.screening")
 
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 ISO_TYPES = {"video/mp4", "video/quicktime", "audio/mp4"}
@@ -47,12 +51,17 @@ async def embed_rights(
     """Write the rights into every cleaned file; return the upload with the delivered files.
 
     ``submission.files`` is updated too (``request.state.ugc``). Does nothing when the app receives
-    the upload as sent (``replay: original``) or ``uploads.rights.embed`` is off. Raises OSError when a
-    file cannot be written (the stage answers 503 ``storage-unavailable``).
+    the upload as sent (``replay: original``) or ``uploads.rights.embed`` is off. ``signer`` defaults to
+    the policy's C2PA signing (``uploads.rights.c2pa``), if any. Raises 503 ``storage-unavailable``
+    when a file cannot be written or signed (the submission stays unconfirmed).
     """
     if screened.replay != "canonical" or not policy.uploads.rights.embed:
         return screened
-    files = await anyio.to_thread.run_sync(_embed_all, policy, screened, submission, temp, signer)
+    try:
+        files = await anyio.to_thread.run_sync(_embed_all, policy, screened, submission, temp, signer)
+    except Exception as error:
+        logger.exception("ugc_guard: the rights could not be written into an accepted file")
+        raise Refusal("storage-unavailable", f"the rights could not be written into the file ({type(error).__name__}); try again later") from None
     submission.files = files
     return replace(screened, files=files)
 
@@ -60,6 +69,10 @@ async def embed_rights(
 def _embed_all(
     policy: Policy, screened: ScreenedUpload, submission: Submission, temp: TempFiles, signer: ImageSigner | None
 ) -> tuple[ScreenedFile, ...]:
+    if signer is None and policy.uploads.rights.c2pa is not None:
+        from .c2pa_signing import image_signer  # c2pa-python loads only for a policy that signs
+
+        signer = image_signer(policy.uploads.rights.c2pa)
     delivered = []
     for index, item in enumerate(screened.files):
         if item.canonical_path is None:
