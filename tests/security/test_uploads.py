@@ -646,3 +646,15 @@ def test_every_hostile_image_here_is_a_real_image() -> None:
                  lambda: hostile.gif(comment=b"<script>"), lambda: hostile.webp(xmp=b"<svg onload=x>"), hostile.motion_photo):  # fmt: skip
         with Image.open(io.BytesIO(make())) as image:
             image.load()
+
+
+def test_gps_exif_xmp_and_comments_are_stripped_before_the_app_sees_the_photo(uploader: Callable[..., Uploader]) -> None:
+    up = uploader({"replay": "canonical"})
+    before = up.site.entries()
+    data = hostile.jpeg(comment=b"shot at home", description="Our street")
+    submission = assert_served(up, up.raw(data, "image/jpeg"), before)
+    delivered = submission.files[0]
+    assert delivered.canonical_sha256 not in (None, delivered.sha256)
+    assert up.site.spy.calls[0]["bytes"] != len(data)  # not the upload as sent
+    stripped = " ".join(delivered.stripped)
+    assert "EXIF" in stripped and "XMP" in stripped and "COM" in stripped, delivered.stripped
