@@ -44,10 +44,11 @@ _NAMED_HANDLER = re.compile(
 )
 # In metadata: any element that runs script or loads something, PHP and other processing
 # instructions (``<?xpacket`` and ``<?xml `` of XMP excepted), DTDs, and any on…= attribute.
-# Short forms must be followed by printable text, as a payload is, so binary metadata (ICC
-# profiles, thumbnails, maker notes) does not match by chance.
+# PHP's short tags (``<?=``, ``<? ``) count with printable text up to ``?>`` or ``__halt_compiler``
+# (PHP compiles the whole file first: code amid binary bytes runs only when so closed), so binary
+# metadata (ICC profiles, thumbnails, maker notes) does not match by chance.
 _METADATA_TAG = re.compile(
-    rb"<(?:\?(?:php|=[\t\n\r\x20-\x7e]{4}|\s[\t\n\r\x20-\x7e]{4}|xml-stylesheet)|!(?:doctype|entity|attlist|element)|xsl:"
+    rb"<(?:\?(?:php|[=\s][\t\n\r\x20-\x7e]{1,256}?(?:\?>|__halt_compiler)|xml-stylesheet)|!(?:doctype|entity|attlist|element)|xsl:"
     rb"|(?:script|html|head|body|iframe|frame|frameset|object|embed|applet|svg|math|img|image|video|audio|source|track"
     rb"|picture|style|link|meta|base|form|input|button|textarea|select|details|dialog|marquee|template|noscript|isindex"
     rb"|keygen|portal|xml|xmp|plaintext|listing|animate|set|handler|listener|foreignobject|use)[\s/>]"
@@ -141,6 +142,8 @@ def _active(lowered: bytes) -> str | None:
     """What active content of the long, unmistakable kinds ``lowered`` holds (a few C-level searches)."""
     if b"javascript:" in lowered or b"vbscript:" in lowered:
         return "a script URL"
+    if b"__halt_compiler" in lowered:
+        return "a PHP instruction"
     if _DATA_URL.search(lowered):
         return "an HTML or SVG data: URL"
     pieces = lowered.split(b"<")
