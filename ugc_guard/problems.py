@@ -50,6 +50,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "age-redeclared": (409, "An age band already recorded cannot be raised by a new declaration"),
     "guardian-self-confirm": (403, "A guardian must confirm from their own device and address, not the minor's"),
     "age-proof-invalid": (400, "The age proof was not accepted"),
+    "subject-erased": (410, "The data recorded under this pseudonym was erased"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"

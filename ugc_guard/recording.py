@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .gate.age import band_labels
 from .gate.lang import choose_language
 from .gate.status import missing, refusal_code
-from .ledger import LedgerError
+from .ledger import LedgerError, SubjectErased
 from .ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from .ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
 from .problems import Problem
@@ -90,10 +90,12 @@ class SubmissionRecorder:
                         acceptance_id=int(acceptance_id), client=client,
                     )
                 )
-        except Exception:
+        except Exception as error:
             # screening turns any failure here into 503 ledger-unavailable; files already recorded
             # for this refused upload must not stand as received
             await self._not_stored(ctx, [item.submission_id for item in recorded], "recording a later file of the same upload failed")
+            if isinstance(error, SubjectErased):  # erased since the gate's cached standing: a new acceptance, a new pseudonym
+                raise Problem("terms-not-accepted", "the data under this pseudonym was erased; accept the terms again") from None
             raise
         first, main = recorded[0], screened.files[0]
         return Submission(

@@ -22,7 +22,7 @@ from ..gate.forms import body_kind, parse_form, parse_json, read_body
 from ..gate.lang import choose_language
 from ..gate.render import html_page
 from ..hooks import HookFailed, call_hook
-from ..ledger import ClientInfo, LedgerError
+from ..ledger import ClientInfo, LedgerError, SubjectErased
 from ..problems import Problem
 from .i18n import words
 from .subjects import export_subject
@@ -49,6 +49,7 @@ class RightsStage:
         self.controller = {"name": policy.controller.name, "contact": str(policy.controller.contact),
                            "privacy_url": str(policy.controller.privacy_url) if policy.controller.privacy_url else None}
         prefix = policy.prefix.casefold()
+        self.me_prefix = prefix + "/me/"
         self.routes = {
             prefix + "/me": (("GET", "HEAD"), self.page),
             prefix + "/me/export": (("GET", "HEAD"), self.export),
@@ -57,8 +58,8 @@ class RightsStage:
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         route = self.routes.get(ctx.path)
-        if route is None:
-            return None
+        if route is None:  # the rest of {prefix}/me/ is ours too: never the app's, and nothing to guess there
+            return Problem("not-found", f"{ctx.path} is not a page of yours") if ctx.path.startswith(self.me_prefix) else None
         methods, handler = route
         if ctx.method not in methods:
             return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
@@ -69,6 +70,8 @@ class RightsStage:
             return await handler(ctx)
         except Problem as problem:
             return problem
+        except SubjectErased:  # nothing more can be recorded under an erased pseudonym
+            return Problem("subject-erased", "the data recorded under this pseudonym was erased; there is nothing left to withdraw")
         except LedgerError:
             logger.exception("ugc_guard: the ledger failed while serving %s", ctx.path)
             return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
