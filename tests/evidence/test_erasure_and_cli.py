@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import text
 
 from ugc_guard.ledger import ERASED, Ledger
 from ugc_guard.ledger.prooflog import ProofLog
@@ -50,8 +53,16 @@ def test_operator_commands(sqlite_ledger: Ledger, tmp_path: Path) -> None:
     assert verify_receipt(output("proof", "receipt", str(acceptance)), parse_jwks(keys)).entry_id == acceptance
     proof = json.loads(output("proof", "consistency", "2"))
     assert (proof["from"], proof["to"], len(proof["proof"])) == (2, 4, 1)
-    rebuilt = run_cli("proof", "rebuild", "--ledger", sqlite_ledger.url, cwd=tmp_path)
-    assert rebuilt.returncode == 0 and rebuilt.stdout == f"campaign {CAMPAIGN}: tree rebuilt over 4 entries\n"
+    checked = run_cli("proof", "tree", "--ledger", sqlite_ledger.url, cwd=tmp_path)
+    root = base64.b64encode(proof_log(sqlite_ledger).checkpoint().root).decode()
+    assert checked.returncode == 0 and checked.stdout == f"campaign {CAMPAIGN}: 4 entries, root {root}, stored tree matches\n"
+    with sqlite_ledger._core.engine.begin() as connection:
+        connection.execute(text("UPDATE ledger_tree_nodes SET hash = :forged WHERE level = 2"), {"forged": bytes(32)})
+    damaged = run_cli("proof", "tree", "--ledger", sqlite_ledger.url, cwd=tmp_path)
+    assert damaged.returncode == 1 and "STORED TREE DIFFERS (run with --rebuild)" in damaged.stdout
+    rebuilt = run_cli("proof", "tree", "--rebuild", "--ledger", sqlite_ledger.url, cwd=tmp_path)
+    assert rebuilt.returncode == 0 and rebuilt.stdout.endswith(f"root {root}, rebuilt\n")
+    assert run_cli("proof", "tree", "--ledger", sqlite_ledger.url, cwd=tmp_path).returncode == 0
     missing = run_cli("proof", "keys", "--ledger", sqlite_ledger.url, cwd=tmp_path)
     assert missing.returncode == 1 and "without --policy pass --campaign, --host and set UGC_GUARD_SECRET" in missing.stderr
 

@@ -6,6 +6,7 @@ the other commands read the campaign's ledger and sign with keys derived from it
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -175,15 +176,23 @@ def consistency(log: ProofLog, old: int, new: int | None) -> None:
     click.echo(json.dumps(log.consistency(old, new), indent=2))
 
 
-@proof_group.command("rebuild")
+@proof_group.command("tree")
 @click.option("--campaign", help="Only this campaign (default: all).")
+@click.option("--rebuild", is_flag=True, help="Replace the stored tree by the one computed from the entries.")
 @ledger_source("Campaign policy: its ledger.url.")
-def rebuild(ledger_url: str | None, policy_file: str | None, campaign: str | None) -> None:
-    """Recompute the stored Merkle tree from the entries (after a damaged or partial restore)."""
+def tree_command(ledger_url: str | None, policy_file: str | None, campaign: str | None, rebuild: bool) -> None:
+    """Check the stored Merkle tree against the entries (exit 1 if it differs), or rebuild it after a
+    damaged or partial restore."""
     with cli_errors():
         ledger: Ledger = open_ledger(ledger_url, policy_file)
         try:
-            for name, size in rebuild_trees(ledger, campaign).items():
-                click.echo(f"campaign {name}: tree rebuilt over {size} entries")
+            results = rebuild_trees(ledger, campaign, write=rebuild)
         finally:
             ledger.close()
+    differs = False
+    for name, (size, root, matched) in results.items():
+        state = "rebuilt" if rebuild else "stored tree matches" if matched else "STORED TREE DIFFERS (run with --rebuild)"
+        differs = differs or not (matched or rebuild)
+        click.echo(f"campaign {name}: {size} entries, root {base64.b64encode(root).decode()}, {state}")
+    if differs:
+        raise click.exceptions.Exit(1)

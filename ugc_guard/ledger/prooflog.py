@@ -21,7 +21,7 @@ from . import tree
 from .aio import AsyncLedger
 from .checkpoints import CheckpointCache, SignedCheckpoint, log_origin, tree_head
 from .engine import WRITE, translate_errors
-from .errors import EntryNotFound
+from .errors import EntryNotFound, LedgerUnavailable
 from .ledger import Ledger
 from .models import ChainHead
 from .receipts import Receipt
@@ -167,10 +167,11 @@ class AsyncProofLog:
         return await self._run(self.sync.issue_receipt, entry)
 
 
-def rebuild_trees(ledger: Ledger, campaign: str | None = None) -> dict[str, int]:
-    """Recompute the stored Merkle tree of one campaign (or all) from the entries, holding each
-    campaign's chain lock so no append runs meanwhile; return the leaves per campaign. The root only
-    changes if the nodes were damaged: checkpoints and witnesses, not the database, are the anchor."""
+def rebuild_trees(ledger: Ledger, campaign: str | None = None, *, write: bool = True) -> dict[str, tuple[int, bytes, bool]]:
+    """Recompute the Merkle tree of one campaign (or all) from the entries, holding each campaign's
+    chain lock so no append runs meanwhile. Returns, per campaign, the size, the root computed from
+    the entries and whether the stored tree had that root. ``write=False`` only compares. The root
+    changes only if stored nodes were damaged: checkpoints and witnesses, not the database, are the anchor."""
     core = ledger._core
     with core.connect() as connection:
         campaigns = [campaign] if campaign else [row[0] for row in connection.execute(select(ChainHead.campaign))]
@@ -178,5 +179,10 @@ def rebuild_trees(ledger: Ledger, campaign: str | None = None) -> dict[str, int]
     for name in campaigns:
         with translate_errors(core.url), core.engine.connect().execution_options(**WRITE) as connection, connection.begin():
             connection.execute(select(ChainHead.position).where(ChainHead.campaign == name).with_for_update())
-            done[name] = tree.rebuild(connection, name)
+            try:
+                stored: bytes | None = tree_head(connection, name)[1]
+            except LedgerUnavailable:  # nodes missing
+                stored = None
+            size, root = tree.rebuild(connection, name, write=write)
+            done[name] = (size, root, stored == root)
     return done

@@ -55,14 +55,14 @@ def grow(size: int, hashes: Sequence[str], border: dict[int, bytes]) -> list[tup
 def extend(raw: Raw, campaign: str, size: int, previous: str, hashes: Sequence[str]) -> None:
     """Store the nodes completed by appending ``hashes`` after ``size`` entries (``previous`` is the hash
     of entry ``size``). Runs in the append's transaction, under its lock. Raises :class:`LedgerUnavailable`
-    when a stored node it needs is missing (the tree must be rebuilt: ``ugc-guard proof rebuild``)."""
+    when a stored node it needs is missing (the tree must be rebuilt: ``ugc-guard proof tree --rebuild``)."""
     levels = _needed_levels(size, len(hashes))
     border: dict[int, bytes] = {0: entry_leaf(previous)} if 0 in levels else {}
     upper = [(level, (size >> level) - 1) for level in levels if level > 0]
     if upper:
         found = _upper_nodes(raw, campaign, upper)
         if len(found) != len(upper):
-            raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks stored nodes; run ugc-guard proof rebuild")
+            raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks stored nodes; run ugc-guard proof tree --rebuild")
         border.update((level, digest) for (level, _), digest in found.items())
     _insert(raw, campaign, grow(size, hashes, border))
 
@@ -105,7 +105,7 @@ def read_nodes(connection: Connection, campaign: str, wanted: Iterable[Node]) ->
         found.update(((0, row[0] - 1), entry_leaf(row[1])) for row in rows)
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - set(found))[0]
-        raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks node {missing}; run ugc-guard proof rebuild")
+        raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks node {missing}; run ugc-guard proof tree --rebuild")
     return found
 
 
@@ -146,11 +146,14 @@ def consistency(connection: Connection, campaign: str, old: int, new: int, limit
     return [range_hash(low, high, nodes) for low, high in ranges]
 
 
-def rebuild(connection: Connection, campaign: str) -> int:
-    """Recompute the campaign's stored nodes from its entries' hashes (the migration's backfill, and a
-    repair); return the number of leaves. Raises :class:`LedgerError` when positions are not 1…n."""
+def rebuild(connection: Connection, campaign: str, *, write: bool = True) -> tuple[int, bytes]:
+    """Recompute the campaign's tree from its entries' hashes; return its size and root. With ``write``
+    (the migration's backfill, and a repair) the stored nodes are replaced; without, nothing changes
+    (compare the result with :func:`root` to check the stored tree). Raises :class:`LedgerError` when
+    positions are not 1…n."""
     raw = Raw(connection)
-    raw.execute("DELETE FROM ledger_tree_nodes WHERE campaign = ?", (campaign,))
+    if write:
+        raw.execute("DELETE FROM ledger_tree_nodes WHERE campaign = ?", (campaign,))
     driver: Any = connection.connection.driver_connection
     reader = driver.cursor(name="ugc_tree_rebuild") if raw.postgres else driver.cursor()  # PostgreSQL: streamed
     reader.execute(raw.sql("SELECT position, hash FROM ledger_entries WHERE campaign = ? ORDER BY position"), (campaign,))
@@ -168,6 +171,10 @@ def rebuild(connection: Connection, campaign: str) -> int:
                 made.append((level, size >> level, node))
             stack.append((level, node))
             size += 1
-        _insert(raw, campaign, made)
+        if write:
+            _insert(raw, campaign, made)
     reader.close()
-    return size
+    result = stack.pop()[1] if stack else EMPTY_ROOT
+    while stack:
+        result = node_hash(stack.pop()[1], result)
+    return size, result

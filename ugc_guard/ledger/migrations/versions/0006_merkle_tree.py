@@ -64,7 +64,7 @@ BEGIN
                 SELECT n.hash INTO v_sibling FROM ledger_tree_nodes n
                     WHERE n.campaign = p_campaign AND n.level = v_level AND n.idx = v_index - 1;
                 IF NOT FOUND THEN
-                    RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof rebuild', p_campaign
+                    RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof tree --rebuild', p_campaign
                         USING ERRCODE = 'object_not_in_prerequisite_state';
                 END IF;
             END IF;
