@@ -39,7 +39,7 @@ from benchmarks._services import PrivatePostgres, PrivateRedis, SmallDisk
 from benchmarks.proof import media
 from benchmarks.proof.checks import check_run
 from benchmarks.proof.clients import Recorder, UploadRecord, accept_json, new_client, upload
-from benchmarks.proof.site import BROWSER_UA, Site, write_policy
+from benchmarks.proof.site import BROWSER_UA, SECRET, Site, write_policy
 from ugc_guard.ledger import Ledger
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
@@ -304,11 +304,16 @@ def worker_kill(pg: PrivatePostgres, *, background: int = 4, seconds: float = 10
     """SIGKILL the worker that is receiving a large upload, while other clients keep uploading and browsing."""
     outcome = FaultOutcome(
         "A uvicorn worker killed (SIGKILL) mid-upload",
-        f"Private PostgreSQL ledger, private Redis, `uvicorn --workers 2`. A person starts a 40 MiB MP4 upload and sends "
-        f"the first 8 MiB; as soon as its spool file appears, the worker holding it open gets SIGKILL. {background} other "
-        f"clients upload and browse in a loop for {seconds:.0f} s around it.",
-        "No submission for the interrupted upload; the other worker keeps answering; uvicorn starts a replacement worker; "
-        "the chain verifies; every 201 has its entries.",
+        f"Private PostgreSQL ledger, private Redis, `uvicorn --workers 2`. (1) A person starts a 40 MiB MP4 upload and sends "
+        f"the first 8 MiB; as soon as its spool file appears, the worker holding it open gets SIGKILL. (2) Then a person "
+        f"uploads a text file while the app's file for it is a named pipe (FIFO), so the app blocks storing it; as soon as "
+        f"the ledger shows the submission `received`, the worker that recorded it (its owner in the status table) gets "
+        f"SIGKILL. {background} other clients upload and browse in a loop for {seconds:.0f} s around it; afterwards one "
+        f"upload every 0.5 s on a fresh connection until the killed worker's submission is swept (at most 40 s).",
+        "(1) No submission for the interrupted upload. (2) The submission recorded before the kill keeps its grants and ends "
+        "`not stored (unconfirmed)` (a worker sweeps what a dead worker left), never accepted or stored; its client never "
+        "saw a 2xx; the app stored nothing for it. No unanswered upload stays `received`. The other worker keeps answering; "
+        "uvicorn starts replacement workers; the chain verifies; every 201 has its entries.",
     )
     with _scratch() as root, PrivateRedis() as redis:
         url = _new_database(pg)
@@ -367,20 +372,41 @@ def worker_kill(pg: PrivatePostgres, *, background: int = 4, seconds: float = 10
                         await rec.request(client, "browse", "GET", "/gallery/")
                         await asyncio.sleep(0.05)
 
+            async def victims() -> None:
+                await victim()
+                await _held_victim(site, url, stored, rec, info)
+
             async def drive() -> None:
                 rec.t0 = time.perf_counter()
                 until = rec.t0 + seconds
-                await asyncio.wait_for(asyncio.gather(victim(), *(others(i, until) for i in range(background))), seconds + 120)
+                await asyncio.wait_for(asyncio.gather(victims(), *(others(i, until) for i in range(background))), seconds + 120)
+                if "held" in info:
+                    info["held"].update(await _await_sweep(site, url, rec, info["held"]))
 
             asyncio.run(drive())
             time.sleep(2)
             after_pids = site.worker_pids()
             tracebacks = site.tracebacks()
+            unanswered = _unanswered_statuses(url, rec.uploads)
         killed_at = info.get("killed_at", 0.0)
-        later = [r for r in rec.results if r.started > killed_at + 0.5]
+        second = info.get("held", {}).get("killed_at", float("inf")) - rec.t0  # in flight then, or sent on its closed
+        later = [r for r in rec.results  # keep-alive connections within 0.5 s, they broke with the second kill
+                 if r.started > killed_at + 0.5 and not r.started <= second + 0.5 <= r.started + r.latency + 0.6]
         broken = [r for r in rec.results if r.status is None]
-        outcome.rows.append(("worker killed", f"pid {info.get('killed')} of {info.get('worker_pids')} holding {Path(info.get('spool', '?')).name}"))
-        outcome.rows.append(("the interrupted client saw", str(info.get("client_saw", info.get("error")))))
+        held = info.get("held", {})
+        outcome.rows.append(("(1) worker killed mid-upload",
+                             f"pid {info.get('killed')} of {info.get('worker_pids')} holding {Path(info.get('spool', '?')).name}"))
+        outcome.rows.append(("(1) the interrupted client saw", str(info.get("client_saw", info.get("error")))))
+        outcome.rows.append(("(2) worker killed after recording, the app blocked storing",
+                             f"pid {held.get('pid')} (owner {held.get('owner')}), submission {held.get('submission')} "
+                             f"`{held.get('status_at_kill')}` at the kill" if held else str(info.get("held_error"))))
+        outcome.rows.append(("(2) that client saw", str(held.get("client_saw"))))
+        outcome.rows.append(("(2) that submission afterwards",
+                             f"`{held.get('status')}` {held.get('swept_after', 0):.1f} s after the kill, {held.get('nudges')} uploads "
+                             f"later (reason: {held.get('reason')}); entries: {', '.join(held.get('kinds', []))}" if held else "—"))
+        by_status = Counter(unanswered.values())
+        outcome.rows.append(("unanswered uploads with a submission, by status",
+                             ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())) or "none"))
         outcome.rows.append(("other requests after the kill (from 0.5 s)", _statuses(later)))
         outcome.rows.append(("requests whose connection broke", f"{len(broken)}" + (f" ({broken[0].detail[:80]})" if broken else "")))
         replaced = "yes" if set(after_pids) - set(before_pids) else "no"
@@ -391,9 +417,32 @@ def worker_kill(pg: PrivatePostgres, *, background: int = 4, seconds: float = 10
         outcome.rows.append(("ledger afterwards", check.summary().replace(f"; {len(left)} temporary files left", "")
                              + f"; {check.app_files} files stored by the app, all covered"))
         outcome.rows.append(("temporary files left", ", ".join(left) or "none"))
-        outcome.data.update(info=info, check=check, after_pids=after_pids, before_pids=before_pids, left=left, later=later)
+        outcome.data.update(info=info, check=check, after_pids=after_pids, before_pids=before_pids, left=left, later=later,
+                            held=held, unanswered=unanswered)
         if "killed" not in info:
             outcome.problems.append(f"the upload was not caught mid-way: {info.get('error')}")
+        if not held:
+            outcome.problems.append(f"(2) the upload was not caught between recording and the app's answer: {info.get('held_error')}")
+        else:
+            if held.get("status_at_kill") != "received":
+                outcome.problems.append(f"(2) the submission was {held.get('status_at_kill')!r} when its worker was killed, not 'received'")
+            if held.get("status") != UNCONFIRMED or held.get("reason") != DEAD_WORKER:
+                outcome.problems.append(f"(2) the killed worker's submission ended {held.get('status')!r} ({held.get('reason')}), "
+                                        f"not {UNCONFIRMED!r} for a stopped worker")
+            if not {"licence_grant", "portrait_grant"} <= set(held.get("kinds", [])):
+                outcome.problems.append(f"(2) the killed worker's submission lost its grants: {held.get('kinds')}")
+            if str(held.get("client_saw", "")).startswith("HTTP/1.1 2"):
+                outcome.problems.append(f"(2) the client was told {held.get('client_saw')!r}")
+            if any(path.name.startswith(held["sha256"]) for path in stored.iterdir()):
+                outcome.problems.append("(2) the app stored a file for the killed worker's upload")
+        pending = sorted(sha[:12] for sha, status in unanswered.items() if status not in (UNCONFIRMED, "stored"))
+        if pending:
+            outcome.problems.append(f"unanswered uploads not marked {UNCONFIRMED!r}: {pending} ({unanswered})")
+        if by_status.get("stored"):
+            outcome.notes.append(
+                f"{by_status['stored']} unanswered upload(s) stand as `stored`: a worker was killed after the ledger had recorded "
+                "the app's 201 and before the client read the answer. The app holds each of those files (checked), so `stored` "
+                "is true; the client saw no confirmation and may send the file again.")
         if any(r.status != 201 for r in rec.uploads if r.plan == "ok" and r.status is not None and r.started > killed_at + 0.5):
             outcome.problems.append("uploads after the kill were not all accepted")
         if not later or any(r.status is None or r.status >= 500 for r in later):
@@ -411,6 +460,117 @@ def worker_kill(pg: PrivatePostgres, *, background: int = 4, seconds: float = 10
                     (temp / name).unlink()
         outcome.problems += check.problems
     return outcome
+
+
+UNCONFIRMED = "not stored (unconfirmed)"
+DEAD_WORKER = "the worker process that recorded it stopped before the app's answer was confirmed"
+HELD_GRANTS = [("ugc_licence", None, None, b"accept"), ("ugc_portrait_self", None, None, b"accept"),
+               ("ugc_portrait_others", None, None, b"none")]
+
+
+def _submission_state(url: str, digest: str) -> tuple[int, str, str | None] | None:
+    """The submission of a file: its id, current status and the worker that recorded it (None before it is recorded)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT s.submission_id, s.status, s.owner FROM ledger_submission_status s JOIN ledger_entries e "
+                "ON e.id = s.submission_id WHERE e.content_sha256 = :digest AND e.kind = 'submission'"), {"digest": digest}).first()
+    finally:
+        engine.dispose()
+    return (int(row[0]), str(row[1]), row[2]) if row is not None else None
+
+
+async def _held_victim(site: Site, url: str, stored: Path, rec: Recorder, info: dict[str, Any]) -> None:
+    """Upload a text file whose stored name is a FIFO (the app blocks writing it), and SIGKILL the worker that
+    recorded it once the ledger shows it ``received``: killed after recording, before the app answered."""
+    async with new_client(site.base_url, "10.7.0.2") as client:
+        assert await accept_json(rec, client)
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    data = ("a voice-over script " + os.urandom(16).hex() + "\n").encode()
+    digest = hashlib.sha256(data).hexdigest()
+    stored.mkdir(exist_ok=True)
+    fifos = [stored / f"{digest}{ext}" for ext in (".txt", ".bin")]  # examples.common.store: <sha256 of the bytes><ext>
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    body, form_type = media.multipart([("media", "script.txt", "text/plain", data), *HELD_GRANTS])
+    reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+    try:
+        writer.write((f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{site.port}\r\nUser-Agent: {BROWSER_UA}\r\n"
+                      f"X-Forwarded-For: 10.7.0.2\r\nCookie: {cookie}\r\nContent-Type: {form_type}\r\n"
+                      f"Content-Length: {len(body)}\r\nAccept: application/json\r\n\r\n").encode() + body)
+        await writer.drain()
+        state = None
+        for _ in range(300):
+            state = await asyncio.to_thread(_submission_state, url, digest)
+            if state is not None:
+                break
+            await asyncio.sleep(0.1)
+        if state is None or not state[2]:
+            info["held_error"] = f"the submission was not recorded within 30 s ({state})"
+            return
+        with contextlib.suppress(TimeoutError):  # the app is blocked on the FIFO: nothing may have been answered
+            early = await asyncio.wait_for(reader.read(4096), 0.5)
+            info["held_error"] = f"the app answered before the kill: {early[:60]!r}"
+            return
+        submission, status, owner = state[0], state[1], str(state[2])
+        pid = int(owner.split(":")[1])
+        os.kill(pid, signal.SIGKILL)
+        info["held"] = {"pid": pid, "owner": owner, "submission": submission, "status_at_kill": status, "sha256": digest,
+                        "killed_at": time.perf_counter()}
+        try:
+            answer = await asyncio.wait_for(reader.read(4096), 30)
+            info["held"]["client_saw"] = answer.split(b"\r\n", 1)[0].decode(errors="replace") or "connection closed, no answer"
+        except (ConnectionError, OSError) as error:
+            info["held"]["client_saw"] = f"{type(error).__name__} ({error.strerror or error})"
+    finally:
+        writer.close()
+        for fifo in fifos:
+            with contextlib.suppress(FileNotFoundError):
+                fifo.unlink()
+        rec.uploads.append(UploadRecord(digest, "txt", "killed-after-recording", len(data), None, None, None, 0.0, 0.0))
+
+
+async def _await_sweep(site: Site, url: str, rec: Recorder, held: dict[str, Any], limit: float = 40.0) -> dict[str, Any]:
+    """Send one upload every 0.5 s, each on a new connection (so any worker may take it), until the killed
+    worker's submission is no longer ``received``; return its status, the reason and how long it took."""
+    started, nudges, status = time.perf_counter(), 0, "received"
+    rng = random.Random(7)
+    async with new_client(site.base_url, "10.7.3.1") as acceptor:
+        assert await accept_json(rec, acceptor)
+        cookies = dict(acceptor.cookies.items())
+    while time.perf_counter() - started < limit:
+        state = await asyncio.to_thread(_submission_state, url, held["sha256"])
+        status = state[1] if state is not None else "missing"
+        if status != "received":
+            break
+        async with new_client(site.base_url, "10.7.3.1") as client:
+            client.cookies.update(cookies)
+            await upload(rec, client, "jpeg", "ok", media.make("jpeg", rng), expected=(201, None))
+        nudges += 1
+        await asyncio.sleep(0.5)
+    swept_after = time.perf_counter() - held["killed_at"]
+    ledger = Ledger(url, secret=SECRET)
+    try:
+        entries = await asyncio.to_thread(ledger.grants, held["submission"])
+    finally:
+        ledger.close()
+    reasons = [entry.data.get("reason") for entry in entries if entry.kind == "submission_status"]
+    return {"status": status, "reason": reasons[-1] if reasons else None, "nudges": nudges, "kinds": [e.kind for e in entries],
+            "swept_after": swept_after}
+
+
+def _unanswered_statuses(url: str, uploads: list[UploadRecord]) -> dict[str, str]:
+    """SHA-256 -> current status of every unanswered upload that has a submission."""
+    found = {}
+    for record in uploads:
+        if record.status is None:
+            state = _submission_state(url, record.sha256)
+            if state is not None:
+                found[record.sha256] = state[1]
+    return found
 
 
 def _statuses(results: list[Any]) -> str:

@@ -57,12 +57,23 @@ def test_worker_killed_mid_upload_records_nothing_and_the_other_worker_goes_on(k
     info = killed.data["info"]
     assert "killed" in info, info
     assert killed.data["check"].problems == []  # no submission for the interrupted upload; the chain verifies
-    assert killed.data["later"] and all(r.status is not None and r.status < 500 for r in killed.data["later"])
+    assert killed.data["later"] and all(r.status is not None and r.status < 500 for r in killed.data["later"]), [
+        (r.kind, r.status, r.started, r.latency, r.detail[:80]) for r in killed.data["later"]]
     assert killed.problems == []
 
 
 def test_worker_killed_mid_upload_leaves_no_temporary_file(killed: faults.FaultOutcome) -> None:
     assert killed.data["left"] == []
+
+
+def test_worker_killed_after_recording_leaves_no_phantom_submission(killed: faults.FaultOutcome) -> None:
+    held = killed.data["held"]
+    assert held, killed.data["info"].get("held_error")
+    assert held["status_at_kill"] == "received"  # recorded with its grants, the app still storing
+    assert not held["client_saw"].startswith("HTTP/1.1 2")
+    assert held["status"] == "not stored (unconfirmed)" and held["reason"] == faults.DEAD_WORKER
+    assert held["kinds"] == ["submission", "licence_grant", "portrait_grant", "submission_status"]
+    assert set(killed.data["unanswered"].values()) <= {"not stored (unconfirmed)", "stored"}  # none left "received"
 
 
 @pytest.fixture(scope="module")
