@@ -299,3 +299,28 @@ def test_through_the_middleware_the_app_receives_the_remuxed_clip_and_route_limi
     refusal = _post(setup, "/short", "clip.mov", "video/quicktime", data)
     assert refusal.status_code == 413 and refusal.json()["code"] == "upload-too-large" and "media.max_duration" in refusal.json()["detail"]
     assert len(setup.ledger.recorded) == 1 and setup.leftovers() == []
+
+
+def _noise_in_packet(data: bytes, index: int, keyframes: bool, keep: int) -> bytes:
+    """Noise over one packet's payload (after ``keep`` bytes), found by its position in the file."""
+    with av.open(io.BytesIO(data)) as container:
+        found = [packet for packet in container.demux() if packet.size and (packet.is_keyframe or not keyframes)]
+        position, size = found[index].pos, found[index].size
+    return data[: position + keep] + random.Random(index).randbytes(size - keep) + data[position + size :]
+
+
+def test_keyframes_deep_in_a_clip_and_its_last_are_decoded_too(probe: Probe) -> None:
+    gop = {"x264-params": "keyint=30:min-keyint=30:scenecut=0"}
+    data = avmedia.encode("mp4", seconds=25, size=(32, 32), audio=None, video_options=gop)  # a keyframe every second
+    assert 24.9 < probe(data, "video/mp4")[0].duration < 25.1
+    for keyframe in (10, 24):  # sampled at 10 s (then 30 s, 90 s… would follow), and the last keyframe
+        refusal = refused(probe, _noise_in_packet(data, keyframe, keyframes=True, keep=24), "video/mp4")
+        assert refusal.code == "content-rejected" and "video stream 0" in refusal.detail, refusal.detail
+
+
+def test_audio_windows_across_the_file_are_decoded(probe: Probe) -> None:
+    data = avmedia.encode("mp4", video=None, seconds=3, options={"brand": "M4A "})  # 142 AAC packets
+    assert probe(data, "audio/mp4")[0].audio_codecs == ("aac",)
+    for index in (33, 141):  # inside the window at packet 32, and among the last four
+        refusal = refused(probe, _noise_in_packet(data, index, keyframes=False, keep=0), "audio/mp4")
+        assert refusal.code == "content-rejected" and "audio stream 0" in refusal.detail, refusal.detail
