@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -71,7 +72,7 @@ class ScreenedFile:
     """SHA-256 of the bytes the app receives when they differ from the upload (cleaned, rights written)."""
     rights: tuple[str, ...] = ()
     """Rights metadata written into the delivered file: ``xmp``, ``c2pa``."""
-    source: RangeReader | None = field(default=None, repr=False, compare=False)
+    source: RangeReader | None = dataclasses.field(default=None, repr=False, compare=False)  # ``field`` is a member here
     """Read-only view of the bytes as uploaded (blocking reads: use a worker thread); valid until the response ends."""
 
 
