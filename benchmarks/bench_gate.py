@@ -54,7 +54,7 @@ async def measure(folder: Path, rounds: int) -> tuple[list[float], list[float]]:
         "headers": [(b"host", b"localhost"), (b"cookie", f"ugc_guard_subject={cookie}".encode()), (b"accept", b"application/json")],
         "client": ("127.0.0.1", 50000), "server": ("localhost", 80),
     }  # fmt: skip
-    stages = [stage for stage in site.stages if type(stage).__name__ in ("SubjectStage", "UploadGate")]
+    stages = [stage for stage in guard.stages[site] if type(stage).__name__ in ("SubjectStage", "UploadGate")]
 
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b"", "more_body": False}

@@ -71,7 +71,7 @@ def guarded_app(folder: Path, *, only_this_issue: bool = False) -> Any:
     guard = UGCGuard(bare_app(), policy=str(write_policy(folder, POLICY)))
     if only_this_issue:
         for site in guard.sites:
-            site.stages = [stage for stage in site.stages if isinstance(stage, ScrapingStage | RateLimitStage)]
+            guard.stages[site] = [stage for stage in guard.stages[site] if isinstance(stage, ScrapingStage | RateLimitStage)]
     return guard
 
 

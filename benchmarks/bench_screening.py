@@ -82,7 +82,7 @@ def build_app(policy_path: Path) -> Any:
 
     guard = UGCGuard(Starlette(routes=[Route("/upload", upload, methods=["POST"]), Route("/ping", ping)]), policy=policy_path)
     site = guard.sites[0]
-    site.stages = [ScreeningStage(site.policy, record=_record)]
+    guard.stages[site] = [ScreeningStage(site.policy, record=_record)]
     return guard
 
 

@@ -102,7 +102,7 @@ def test_subject_scope_falls_back_to_the_client(guarded: Callable[..., TestClien
     async def identify(ctx: RequestContext) -> None:
         ctx.subject = ctx.headers.get("x-test-subject")
 
-    client.app.sites[0].stages.insert(0, identify)  # type: ignore[attr-defined]  # stands in for the subject stage
+    client.app.stages[client.app.sites[0]].insert(0, identify)  # type: ignore[attr-defined]  # stands in for the subject stage
     assert client.get("/about", headers={**UA, "x-test-subject": "alice"}).status_code == 200
     assert client.get("/about", headers={**UA, "x-test-subject": "alice"}).status_code == 429
     assert client.get("/about", headers={**UA, "x-test-subject": "bob"}).status_code == 200

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .identity import client_address
 from .routing import normalise_path, relative_path
+from .rules.standing import SubjectStatus
 
 if TYPE_CHECKING:
     from .policy.uploads import UploadRoute
@@ -53,11 +54,13 @@ class RequestContext:
     """The upload route when the path is one and the method can carry a body."""
     subject: str | None = None
     """Pseudonymous subject id, once the identity stage found or made one."""
+    unverified_bot: bool = False
+    """A claimed search-engine bot failed verification (scraping): it gets the flagged rate limits."""
+    standing: SubjectStatus | None = None
+    """The subject's standing when the upload gate admitted the upload (its ``receipt_id`` is the acceptance)."""
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     after_response: list[AfterResponse] = field(default_factory=list)
     send_filters: list[SendFilter] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
-    """Stage-to-stage notes: ``agent`` classification, ``submission``…"""
     _headers: Headers | None = None
 
     @classmethod

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["IPNetwork", "client_address", "forwarded_hops"]
+__all__ = ["IPNetwork", "client_address", "client_key", "forwarded_hops"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _FOR_RE = re.compile(r'for\s*=\s*("?)([^;,"]*)\1', re.IGNORECASE)
@@ -72,3 +72,19 @@ def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: Se
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in networks)
+
+
+def client_key(address: str | None) -> str:
+    """Return the key a client address is counted under: the address, or its /64 for IPv6.
+
+    One IPv6 subscriber usually holds a whole /64, so counting single addresses would let one
+    client rotate through millions of them.
+    """
+    if not address:
+        return "unknown"
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    except ValueError:
+        return address

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .context import RequestContext, app_path
+from .context import RequestContext, Stage, app_path
 from .pipeline import build_stages
 from .policy import Policy, load_policies, load_policy
 from .policy.uploads import UploadRoute
@@ -57,8 +57,8 @@ class UGCGuard:
         self.sites = [
             Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development, notifier=notifier) for item in loaded
         ]
-        for site in self.sites:
-            site.stages = build_stages(site)
+        self.stages: dict[Site, list[Stage]] = {site: build_stages(site) for site in self.sites}
+        """Each site's stages in flow order (see :mod:`ugc_guard.pipeline`), built once."""
         fallback = None
         if unknown_host != "reject":
             fallback = next((site for site in self.sites if site.campaign == unknown_host), None)
@@ -88,7 +88,7 @@ class UGCGuard:
                 return
         ctx = RequestContext.from_scope(scope, receive, site, route)
         try:
-            for stage in site.stages:
+            for stage in self.stages[site]:
                 answer = await stage(ctx)
                 if answer is not None:
                     await answer(ctx.scope, ctx.receive, ctx.wrap_send(send))

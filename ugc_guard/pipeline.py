@@ -27,10 +27,10 @@ def build_stages(site: Site) -> list[Stage]:
     limiter = Limiter.for_site(policy.rate_limits, site.rate_limit_storage, site.campaign, policy.scraping.trap_ttl)
     subject, gate_pages, upload_gate = gate_stages(site)
     stages.append(subject)  # first: reads the signed subject cookie (rate limits may be per subject); never refuses
-    stages.append(ScrapingStage(site, limiter))  # robots.txt and tdmrep.json are never blocked or limited
+    stages.append(ScrapingStage(site, limiter.flag_client))  # robots.txt and tdmrep.json are never blocked or limited
     stages.append(RateLimitStage(limiter))
     stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
-    stages.append(RightsStage(site))  # the subject's own page, export and withdrawal under policy.prefix/me
+    stages.append(RightsStage(site, gate_pages.gate.forget))  # the subject's own page, export and withdrawal under policy.prefix/me
     stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
     recorder = SubmissionRecorder(site, upload_gate.gate)
     # last: receive, screen, record the submission and its grants, then replay the body to the app

@@ -17,13 +17,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .gate.age import band_labels
 from .gate.lang import choose_language
-from .gate.status import missing, refusal_code
 from .ledger import LedgerError, SubjectErased
 from .ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from .ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
 from .problems import Problem
+from .rules.age import band_labels
+from .rules.standing import missing, refusal_code
 from .screening.models import ScreenedFile, ScreenedUpload, Submission
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ class SubmissionRecorder:
         Raises :class:`Problem`: the gate's refusal code when the subject may not upload (defence in
         depth), ``licence-not-granted``, or ``ledger-unavailable`` when the ledger cannot record.
         """
-        status = ctx.state.get("subject_status")
-        acceptance_id = ctx.state.get("acceptance_id")
+        status = ctx.standing
+        acceptance_id = status.receipt_id if status is not None else None
         if ctx.subject is None or status is None or acceptance_id is None:
             raise Problem("terms-not-accepted", "no current acceptance was found for this upload")
         needs = missing(status, self.gate.terms_rule, self.gate.age_rule, self.gate.guardians_required)

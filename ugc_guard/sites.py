@@ -6,12 +6,11 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import Scope
 
-from .context import Stage
 from .policy import Policy, PolicyError
 from .problems import Problem
 from .routing import RouteTable
@@ -34,7 +33,6 @@ class Site:
     secret: bytes
     development: bool
     routes: RouteTable
-    stages: list[Stage] = field(default_factory=list)
     notifier: Any = None
     """Delivers guardian links instead of the policy's notifier (``UGCGuard(notifier=...)``)."""
     _ledger: AsyncLedger | None = None

@@ -233,7 +233,7 @@ def test_device_key_off_the_curve_is_malformed(issuer: Issuer, trust: TrustList,
 
 
 def test_bands_are_the_gates_own_labels(issuer: Issuer, trust: TrustList) -> None:
-    from ugc_guard.gate.age import AgeOutcome, AgeRule, band_labels
+    from ugc_guard.rules.age import AgeOutcome, AgeRule, band_labels
 
     labels = band_labels(AgeRule(minimum=18, guardian_minimum=16))
     session = new_session((18, 16))

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ugc_guard.gate.records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
-from ugc_guard.gate.status import SubjectStatus
 from ugc_guard.gate.store import StoreUnavailable, TokenSpent
+from ugc_guard.rules.standing import SubjectStatus
 
 
 class MemoryStore:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ugc_guard.gate.age import AgeRule, band_labels
-from ugc_guard.gate.redeclare import Declared, RecentRefusals, band_range, contradicts, strength
 from ugc_guard.ledger import Ledger
+from ugc_guard.rules.age import AgeRule, band_labels
+from ugc_guard.rules.redeclare import Declared, RecentRefusals, band_range, contradicts, strength
 
 from .conftest import MINOR_POLICY, Harness, accept_form
 

@@ -49,7 +49,7 @@ def guarded_factory(make_policy: Callable[..., Policy]) -> Callable[..., TestCli
         guard = UGCGuard(tiny_app(), policy=make_policy(overrides), **guard_options)
         if only_these:  # just the scraping and rate-limit stages: upload tests without the terms gate
             for site in guard.sites:
-                site.stages = [stage for stage in site.stages if isinstance(stage, ScrapingStage | RateLimitStage)]
+                guard.stages[site] = [stage for stage in guard.stages[site] if isinstance(stage, ScrapingStage | RateLimitStage)]
         return TestClient(guard, base_url="http://testserver", client=(peer, 50000))
 
     return build

@@ -56,8 +56,8 @@ async def test_timeouts_count_as_unverified_and_results_are_cached() -> None:
 
 
 def _with_resolver(client: TestClient, resolver: FakeResolver) -> TestClient:
-    for site in client.app.sites:  # type: ignore[attr-defined]
-        for stage in site.stages:
+    for stages in client.app.stages.values():  # type: ignore[attr-defined]
+        for stage in stages:
             if isinstance(stage, ScrapingStage):
                 stage.verifier = BotVerifier(resolver)
     return client

@@ -103,7 +103,7 @@ def build_guard(policy_path: Path, ledger: MemoryLedger) -> UGCGuard:
     app = Starlette(routes=[Route("/upload", echo, methods=["POST"]), Route("/raw/{name}", echo, methods=["PUT"])])
     guard = UGCGuard(app, policy=policy_path)
     site = guard.sites[0]
-    site.stages = [ScreeningStage(site.policy, record=ledger.record, mark_not_stored=ledger.mark_not_stored)]
+    guard.stages[site] = [ScreeningStage(site.policy, record=ledger.record, mark_not_stored=ledger.mark_not_stored)]
     return guard
 
 

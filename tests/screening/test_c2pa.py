@@ -89,7 +89,7 @@ def signing(keys: Keys, tmp_path: Path) -> Iterator[tuple[TestClient, Kept]]:
     kept = Kept()
     guard = UGCGuard(Starlette(routes=[Route("/raw/{name}", kept.put, methods=["PUT"])]), policy=path)
     ledger = MemoryLedger()
-    guard.sites[0].stages = [ScreeningStage(guard.sites[0].policy, record=ledger.record, mark_not_stored=ledger.mark_not_stored)]
+    guard.stages[guard.sites[0]] = [ScreeningStage(guard.sites[0].policy, record=ledger.record, mark_not_stored=ledger.mark_not_stored)]
     with TestClient(guard, base_url="http://testserver") as client:
         yield client, kept
 

@@ -280,7 +280,7 @@ def test_a_claimed_search_bot_that_fails_verification_gets_the_flagged_limit(mak
             return []
 
     site = make_site({**limits({"name": "pages", "limit": "100/minute"}), "scraping": {"verify_search_bots": True}})
-    stage = next(stage for stage in site.guard.sites[0].stages if isinstance(stage, ScrapingStage))
+    stage = next(stage for stage in site.guard.stages[site.guard.sites[0]] if isinstance(stage, ScrapingStage))
     stage.verifier = BotVerifier(NoSuchHost())
     fake = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     client = site.client(client=("198.51.100.93", 40000))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..rules.standing import SubjectStatus
 from .enforce import UploadGate
 from .notifier import GuardianMessage, LogNotifier, Notifier, SmtpNotifier
 from .pages import PagesStage
 from .service import Gate
-from .status import SubjectStatus
 from .store import GateStore
 
 if TYPE_CHECKING:
@@ -43,12 +43,12 @@ def gate_stages(site: Site) -> tuple[SubjectStage, PagesStage, UploadGate]:
     return gate.subjects, PagesStage(gate), UploadGate(gate)
 
 
-def find_gate(guard_or_site: Any, campaign: str | None = None) -> Gate:
-    """Return the :class:`Gate` of a UGCGuard (the only or the named campaign) or of a Site."""
-    sites: Iterable[Any] = getattr(guard_or_site, "sites", None) or [guard_or_site]
-    for site in sites:
+def find_gate(guard: Any, campaign: str | None = None) -> Gate:
+    """Return the :class:`Gate` of a UGCGuard's only (or its named) campaign."""
+    stages_by_site: dict[Any, Iterable[Any]] = guard.stages
+    for site, stages in stages_by_site.items():
         if campaign is None or site.campaign == campaign:
-            for stage in site.stages:
+            for stage in stages:
                 if isinstance(stage, PagesStage):
                     return stage.gate
     raise LookupError(f"no gate found for campaign {campaign!r}; is the gate in ugc_guard.pipeline?")

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp
 
 from ..policy.types import duration_seconds
 from ..problems import Problem
-from .age import AgeOutcome, AgeResult, reconfirm_due
+from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
+from ..rules.standing import SubjectStatus
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
 from .i18n import words
@@ -28,7 +29,6 @@ from .pages import render_terms, status_body, terms_language
 from .records import AcceptanceRecord, GuardianRequestRecord, Receipt
 from .redirect import safe_next
 from .render import html_page
-from .status import SubjectStatus
 from .subject import ensure_subject, user_addresses
 from .tokens import new_token
 

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from .status import SubjectStatus
+from ..rules.standing import SubjectStatus
 
 __all__ = ["StatusCache"]
 

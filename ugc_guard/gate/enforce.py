@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp
 
 from ..problems import Problem
+from ..rules.standing import SubjectStatus, missing, refusal_code
 from .redirect import safe_next
-from .status import SubjectStatus, missing, refusal_code
 from .store import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -45,8 +45,7 @@ class UploadGate:
         needs = missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required)
         code = refusal_code(needs)
         if code is None:
-            ctx.state["subject_status"] = status
-            ctx.state["acceptance_id"] = status.receipt_id
+            ctx.standing = status
             return None
         if "text/html" in ctx.headers.get("accept", ""):
             target = gate.url(ctx, "/terms") + "?next=" + quote(self._came_from(ctx), safe="/")

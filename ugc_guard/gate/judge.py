@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from .age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date
-from .mailboxes import normalise_address, same_mailbox
-from .redeclare import Declared, RecentRefusals, contradicts, strength
-from .status import SubjectStatus
+from ..rules.age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date
+from ..rules.mailboxes import normalise_address, same_mailbox
+from ..rules.redeclare import Declared, RecentRefusals, contradicts, strength
+from ..rules.standing import SubjectStatus
 
 if TYPE_CHECKING:
     from .service import Gate

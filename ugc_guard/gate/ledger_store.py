@@ -23,8 +23,8 @@ from ..ledger import (
     TermsShown,
 )
 from ..ledger import SubjectStatus as LedgerStatus
+from ..rules.standing import SubjectStatus
 from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
-from .status import SubjectStatus
 from .store import StoreUnavailable, TokenSpent
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
 from ..problems import Problem
-from .age import band_labels
+from ..rules.age import band_labels
+from ..rules.standing import SubjectStatus, missing
 from .i18n import words
 from .lang import choose_language
 from .redirect import safe_next
 from .render import html_page, text_html
-from .status import SubjectStatus, missing
 from .store import StoreUnavailable
 from .subject import ensure_subject
 

@@ -11,11 +11,11 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .age import AgeRule
+from ..rules.age import AgeRule
+from ..rules.standing import SubjectStatus, TermsRule
 from .cache import StatusCache
 from .csrf import FormTokens
 from .notifier import Notifier, notifier_from_policy
-from .status import SubjectStatus, TermsRule
 from .subject import SubjectStage
 
 if TYPE_CHECKING:
@@ -79,6 +79,10 @@ class Gate:
         status = await self.store.status(subject)
         self.cache.put(subject, version, status)
         return status
+
+    def forget(self, subject: str) -> None:
+        """Drop the subject's cached status (after a withdrawal or erasure elsewhere)."""
+        self.cache.invalidate(subject)
 
     def url(self, ctx: RequestContext, page: str) -> str:
         """Return the site-relative URL of one of the gate's pages, with the mount's ``root_path``."""

@@ -10,8 +10,8 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ..rules.standing import SubjectStatus
 from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
-from .status import SubjectStatus
 
 __all__ = ["GateStore", "StoreUnavailable", "TokenSpent"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, Signer
 from starlette.types import ASGIApp
 
-from .mailboxes import normalise_address
+from ..rules.mailboxes import normalise_address
 
 if TYPE_CHECKING:
     from ..context import RequestContext

@@ -6,7 +6,6 @@ the scope keys and costs, and the outcomes into headers and refusals.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 
+from ..identity import client_key
 from ..policy.scraping import RateLimits
 from ..policy.types import duration_seconds
 from .flags import FlagStore
@@ -70,22 +70,6 @@ class Outcome:
     allowed: bool
     remaining: int
     reset_in: float
-
-
-def client_key(address: str | None) -> str:
-    """Return the key a client address is counted under: the address, or its /64 for IPv6.
-
-    One IPv6 subscriber usually holds a whole /64, so counting single addresses would let one
-    client rotate through millions of them.
-    """
-    if not address:
-        return "unknown"
-    if ":" not in address:
-        return address
-    try:
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
-    except ValueError:
-        return address
 
 
 class Limiter:
@@ -155,6 +139,13 @@ class Limiter:
         count, reset = count_now(limit.key_format.format(key), limit.expiry, cost)
         amount = limit.item.amount
         return Outcome(limit, count <= amount, amount - count if count < amount else 0, reset - time.time())
+
+    async def flag_client(self, address: str | None) -> None:
+        """Flag a client (the trap path); a storage that is down is noted in :attr:`health`, never raised."""
+        try:
+            await self.flags.flag(client_key(address))
+        except self.errors as error:
+            self.health.failed(error, self.settings.fail)
 
     async def charge(self, limit: Limit, key: str, cost: int) -> Outcome:
         """Take ``cost`` from ``limit`` for ``key`` and return the outcome (a zero cost only reads).

@@ -8,7 +8,6 @@ from starlette.types import ASGIApp, Message, Receive
 
 from ..context import RequestContext
 from ..problems import Problem
-from ..scraping.agents import UNVERIFIED_BOT
 from .headers import retry_after
 from .health import ThrottledLog
 from .limiter import Limit, Limiter, Outcome, client_key
@@ -32,7 +31,7 @@ class RateLimitStage:
         upload = ctx.upload_route is not None
         try:
             flags = limiter.flags
-            flagged = UNVERIFIED_BOT in ctx.state or (flags.maybe_any and await flags.is_flagged(client))
+            flagged = ctx.unverified_bot or (flags.maybe_any and await flags.is_flagged(client))
             chosen = limiter.limits_for(upload, flagged)
             if not chosen.limits:
                 return None

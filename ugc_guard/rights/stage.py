@@ -7,9 +7,9 @@ are CSRF-checked like the gate's: a form token bound to the subject, or a same-o
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -41,9 +41,11 @@ MAX_REASON = 200
 class RightsStage:
     """Serves ``{prefix}/me``, ``/me/export`` and ``/me/withdraw``; every other request goes on."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, forget_status: Callable[[str], None] | None = None) -> None:
+        """``forget_status`` drops a subject's cached standing (the gate's cache) after a withdrawal."""
         policy = site.policy
         self.site = site
+        self.forget_status = forget_status
         self.policy = policy
         self.forms = FormTokens(site.secret, site.campaign)
         self.controller = {"name": policy.controller.name, "contact": str(policy.controller.contact),
@@ -199,7 +201,5 @@ class RightsStage:
         return result
 
     def _forget_status(self, subject: str) -> None:
-        from ..gate import find_gate
-
-        with contextlib.suppress(LookupError):  # the gate is not in this pipeline
-            find_gate(self.site).cache.invalidate(subject)
+        if self.forget_status is not None:
+            self.forget_status(subject)

@@ -28,7 +28,6 @@ __all__ = [
     "APP_NAME_TOKENS",
     "SCRAPING_TOOLS",
     "SEARCH_BOTS",
-    "UNVERIFIED_BOT",
     "Agent",
     "AgentKind",
     "AgentMatcher",
@@ -61,9 +60,6 @@ APP_NAME_TOKENS: frozenset[str] = frozenset(
 )
 """Case-folded tokens of the shipped lists (AI crawlers, scraping tools) that are common words or the
 names of apps with a browser engine: they match only as a product name outside an Electron app."""
-
-UNVERIFIED_BOT = "unverified_bot"
-"""``ctx.state`` key set when a claimed search-engine bot failed verification (it gets the flagged limit)."""
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CACHED_LENGTH = 1024

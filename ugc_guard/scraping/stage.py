@@ -3,6 +3,7 @@ flag clients that fetch the trap path themselves (:mod:`.trap`), and verify clai
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
@@ -10,9 +11,8 @@ from starlette.types import ASGIApp
 
 from ..context import RequestContext
 from ..problems import Problem
-from ..ratelimit.limiter import Limiter, client_key
 from ..routing import normalise_path
-from .agents import SEARCH_BOTS, UNVERIFIED_BOT, Agent, AgentKind
+from .agents import SEARCH_BOTS, Agent, AgentKind
 from .enforce import AgentRules
 from .signals import render_robots, response_headers, robots_rules, tdmrep_json, trap_path
 from .trap import trap_flags
@@ -31,10 +31,11 @@ SIGNAL_CACHE = "public, max-age=3600"
 class ScrapingStage:
     """First of the policy stages, so robots.txt and tdmrep.json are never blocked or rate-limited.
 
+    ``flag_client`` remembers a client that fetched the trap (the rate limiter's flag store, handed in);
     ``verifier`` is public so tests and apps can give it another resolver.
     """
 
-    def __init__(self, site: Site, limiter: Limiter) -> None:
+    def __init__(self, site: Site, flag_client: Callable[[str | None], Awaitable[None]]) -> None:
         policy = site.policy
         rules = robots_rules(policy)
         self.robots = Response(render_robots(policy, rules), media_type="text/plain", headers={"cache-control": SIGNAL_CACHE})
@@ -42,7 +43,7 @@ class ScrapingStage:
         self.rules = AgentRules.for_policy(policy, rules)
         self.signal_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(policy)]
         self.trap = normalise_path(trap_path(policy))
-        self.limiter = limiter
+        self.flag_client = flag_client
         self.verify_search_bots = policy.scraping.verify_search_bots
         self.verifier = BotVerifier(timeout=policy.scraping.dns_timeout)
 
@@ -55,15 +56,14 @@ class ScrapingStage:
             return self.tdmrep
         if path == self.trap:
             if trap_flags(ctx.headers):
-                await self._flag(ctx)
+                await self.flag_client(ctx.client)
             return Problem("not-found")
         agent = self.rules.matcher.classify(_user_agents(ctx))
-        ctx.state["agent"] = agent
         if agent.kind is AgentKind.unknown:  # browsers: nothing more to decide
             return None
         if agent.kind is AgentKind.search_bot and self.verify_search_bots and not await self._verified(ctx, agent):
-            ctx.state[UNVERIFIED_BOT] = True
-            agent = ctx.state["agent"] = Agent(AgentKind.unknown, agent.token)
+            ctx.unverified_bot = True
+            agent = Agent(AgentKind.unknown, agent.token)
         if self.rules.refuses(agent, path):
             return Problem("automated-access-forbidden", f"the user agent {agent.token!r} may not access this site")
         return None
@@ -71,12 +71,6 @@ class ScrapingStage:
     async def _verified(self, ctx: RequestContext, agent: Agent) -> bool:
         return agent.token is not None and await self.verifier.verify(ctx.client, SEARCH_BOTS[agent.token])
 
-    async def _flag(self, ctx: RequestContext) -> None:
-        limiter = self.limiter
-        try:
-            await limiter.flags.flag(client_key(ctx.client))
-        except limiter.errors as error:
-            limiter.health.failed(error, limiter.settings.fail)
 
 
 def _user_agents(ctx: RequestContext) -> str:

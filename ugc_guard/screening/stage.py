@@ -125,7 +125,6 @@ class ScreeningStage:
         submission = await self._record(ctx, screened)
         screened = await embed_rights(self.policy, screened, submission, temp)  # needs the receipt: after record
         ctx.scope.setdefault("state", {})["ugc"] = submission
-        ctx.state["submission"] = submission
         self._replay(ctx, intake, screened, raw)
         metrics.accepted += 1
 

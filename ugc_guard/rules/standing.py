@@ -28,7 +28,7 @@ class SubjectStatus:
     reconfirm: bool = False
     """Accepted as a minor: to be asked to confirm again once of age."""
     reconfirm_due: str | None = None
-    """ISO date by which the person is of age (see :func:`ugc_guard.gate.age.reconfirm_due`)."""
+    """ISO date by which the person is of age (see :func:`ugc_guard.rules.age.reconfirm_due`)."""
     receipt_id: str | None = None
     """The ledger id of the latest acceptance: the evidence later records rely on."""
     receipt_hash: str | None = None
