@@ -1,4 +1,4 @@
-"""Generated docs must match the code (regenerate with: python -m ugc_guard.docs)."""
+"""Generated docs must match the code (regenerate with: python -m ugc_guard.cli.docs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ugc_guard.docs import GENERATED
+from ugc_guard.cli.docs import GENERATED
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -15,7 +15,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def test_generated_doc_is_current(name: str) -> None:
     expected = GENERATED[name]()
     actual = (DOCS / name).read_text(encoding="utf-8")
-    assert actual == expected, f"docs/{name} is stale; run: python -m ugc_guard.docs"
+    assert actual == expected, f"docs/{name} is stale; run: python -m ugc_guard.cli.docs"
 
 
 def test_cli_reference_covers_every_command() -> None:
