@@ -36,7 +36,8 @@ os.environ.setdefault("UGC_GUARD_SECRET", "bench-secret-" + "x" * 32)
 from ugc_guard.policy.uploads import ImageRules  # noqa: E402
 from ugc_guard.screening.images import check_image  # noqa: E402
 from ugc_guard.screening.jpeg_segments import insert_jpeg_xmp  # noqa: E402
-from ugc_guard.screening.spool import BodySpool, TempFiles  # noqa: E402
+from ugc_guard.screening.spool import BodySpool  # noqa: E402
+from ugc_guard.screening.tempfiles import TempFiles  # noqa: E402
 from ugc_guard.screening.xmp import RightsFacts, xmp_packet  # noqa: E402
 
 

@@ -27,7 +27,8 @@ with atheris.instrument_imports():
     from ugc_guard.screening.limits import Budget
     from ugc_guard.screening.multipart import MultipartReader, boundary_of
     from ugc_guard.screening.refusal import Refusal
-    from ugc_guard.screening.spool import BodySpool, TempFiles
+    from ugc_guard.screening.spool import BodySpool
+    from ugc_guard.screening.tempfiles import TempFiles
 
 LIMITS = UploadLimits(max_total_bytes=1024 * 1024, max_file_bytes=512 * 1024, max_files=4, max_fields=8, max_field_bytes=4096,
                       max_part_header_bytes=2048)

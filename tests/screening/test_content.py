@@ -164,7 +164,8 @@ def test_canonical_replay_gives_the_app_the_clean_image(tmp_path: object, screen
 def test_canonical_image_has_no_gps_exif_xmp_or_comment_and_is_upright(screening: Callable[..., Screening]) -> None:
     from ugc_guard.policy.uploads import ImageRules
     from ugc_guard.screening.images import check_image
-    from ugc_guard.screening.spool import BodySpool, TempFiles
+    from ugc_guard.screening.spool import BodySpool
+    from ugc_guard.screening.tempfiles import TempFiles
 
     temp = TempFiles(None)
     spool = BodySpool(temp, 10**8)
@@ -225,7 +226,8 @@ def test_exotic_decoders_are_never_opened_even_if_the_type_is_allowed() -> None:
     from ugc_guard.policy.uploads import ImageRules
     from ugc_guard.screening.images import check_image
     from ugc_guard.screening.refusal import Refusal
-    from ugc_guard.screening.spool import BodySpool, TempFiles
+    from ugc_guard.screening.spool import BodySpool
+    from ugc_guard.screening.tempfiles import TempFiles
 
     temp = TempFiles(None)
     spool = BodySpool(temp, 10**8)

@@ -170,7 +170,7 @@ def test_temporary_files_of_dead_processes_are_swept_and_live_ones_kept(tmp_path
     import subprocess
     import sys
 
-    from ugc_guard.screening.spool import TempFiles, sweep_orphans
+    from ugc_guard.screening.tempfiles import TempFiles, sweep_orphans
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     orphan = tmp_path / f"ugc-guard-{dead.stdout.strip()}-abc.body"

@@ -19,7 +19,8 @@ from ugc_guard.policy.media import MediaLimits
 from ugc_guard.screening.av_probe import MediaReport, probe_media
 from ugc_guard.screening.media import check_container, check_media
 from ugc_guard.screening.refusal import Refusal
-from ugc_guard.screening.spool import BodySpool, RangeReader, TempFiles
+from ugc_guard.screening.spool import BodySpool, RangeReader
+from ugc_guard.screening.tempfiles import TempFiles
 
 Probe = Callable[..., tuple[MediaReport, bytes | None]]
 LOCATION = "+52.3702+004.8952+001.000/"

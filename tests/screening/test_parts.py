@@ -17,7 +17,8 @@ from ugc_guard.screening.mediatypes import reconcile
 from ugc_guard.screening.multipart import MultipartReader
 from ugc_guard.screening.names import sanitise_filename
 from ugc_guard.screening.refusal import Refusal
-from ugc_guard.screening.spool import BodySpool, TempFiles
+from ugc_guard.screening.spool import BodySpool
+from ugc_guard.screening.tempfiles import TempFiles
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,8 @@ def test_an_empty_file_part_is_an_empty_range_inside_the_body(tmp_path) -> None:
     from ugc_guard.policy.uploads import UploadLimits
     from ugc_guard.screening.limits import Budget
     from ugc_guard.screening.multipart import MultipartReader, boundary_of
-    from ugc_guard.screening.spool import BodySpool, TempFiles
+    from ugc_guard.screening.spool import BodySpool
+    from ugc_guard.screening.tempfiles import TempFiles
 
     body = (
         b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"

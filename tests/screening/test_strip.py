@@ -16,7 +16,8 @@ from ugc_guard.screening.images import check_image
 from ugc_guard.screening.jpeg_segments import orientation_exif, read_orientation, strip_jpeg
 from ugc_guard.screening.png_chunks import strip_png, strip_webp
 from ugc_guard.screening.refusal import Refusal
-from ugc_guard.screening.spool import BodySpool, TempFiles
+from ugc_guard.screening.spool import BodySpool
+from ugc_guard.screening.tempfiles import TempFiles
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">GPS 52.37</rdf:RDF></x:xmpmeta>'

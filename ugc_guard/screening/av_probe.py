@@ -26,7 +26,8 @@ from .av_samples import AudioSampler, VideoSampler, check_frame_size
 from .models import CleanedFile
 from .refusal import Refusal
 from .remux import Remuxer
-from .spool import RangeReader, TempFiles, storage_error
+from .spool import RangeReader
+from .tempfiles import TempFiles, storage_error
 
 __all__ = ["Budget", "MediaReport", "probe_media"]
 

@@ -27,7 +27,7 @@ from .jpeg_segments import insert_jpeg_xmp
 from .models import ScreenedFile, ScreenedUpload, Submission
 from .png_chunks import insert_png_xmp, insert_webp_xmp
 from .refusal import Refusal
-from .spool import TempFiles
+from .tempfiles import TempFiles
 from .xmp import MODEL_RELEASE, RightsFacts, xmp_packet
 
 __all__ = ["XMP_UUID", "embed_rights", "model_release", "rights_facts"]

@@ -28,7 +28,8 @@ from .jpeg_segments import StrippedImage, strip_jpeg
 from .models import CleanedFile
 from .png_chunks import strip_png, strip_webp
 from .refusal import Refusal
-from .spool import RangeReader, TempFiles, storage_error
+from .spool import RangeReader
+from .tempfiles import TempFiles, storage_error
 
 __all__ = ["CanonicalImage", "ImageReport", "check_image"]
 

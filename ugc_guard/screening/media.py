@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from ..policy.media import MediaLimits
 from .refusal import Refusal
-from .spool import RangeReader, TempFiles
+from .spool import RangeReader
+from .tempfiles import TempFiles
 
 if TYPE_CHECKING:
     from .av_probe import MediaReport

@@ -21,7 +21,7 @@ from typing import Any
 import av
 
 from .models import CleanedFile
-from .spool import TempFiles
+from .tempfiles import TempFiles
 
 __all__ = ["Remuxer", "dropped_metadata"]
 

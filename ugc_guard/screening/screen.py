@@ -18,8 +18,9 @@ from .media import check_media, check_text
 from .mediatypes import HEAD_BYTES, detect, reconcile
 from .polyglot import check_image_content, check_polyglot
 from .refusal import Refusal
-from .spool import RangeReader, TempFiles
+from .spool import RangeReader
 from .svg import check_svg
+from .tempfiles import TempFiles
 
 if TYPE_CHECKING:
     from .av_probe import MediaReport

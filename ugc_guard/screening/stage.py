@@ -30,7 +30,8 @@ from .names import sanitise_filename
 from .refusal import Refusal, metrics
 from .replay import Segment, body_length, file_segment, multipart_segments, replay_receive, set_body_headers, spool_segment
 from .screen import screen_file
-from .spool import BodySpool, TempFiles, storage_error, sweep_orphans
+from .spool import BodySpool
+from .tempfiles import TempFiles, storage_error, sweep_orphans
 
 __all__ = ["ScreeningStage", "unrecorded"]
 
