@@ -60,7 +60,8 @@ class UploadGate:
 
     def _came_from(self, ctx: RequestContext) -> str:
         """Return the same-site page the upload form was on (from Referer), else the site root."""
-        root = ctx.scope.get("root_path", "").rstrip("/") + "/"
+        root_path: str = ctx.scope.get("root_path", "")
+        root = root_path.rstrip("/") + "/"
         referer = ctx.headers.get("referer")
         if referer:
             parts = urlsplit(referer)

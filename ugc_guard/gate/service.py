@@ -86,7 +86,8 @@ class Gate:
 
     def url(self, ctx: RequestContext, page: str) -> str:
         """Return the site-relative URL of one of the gate's pages, with the mount's ``root_path``."""
-        return ctx.scope.get("root_path", "").rstrip("/") + self.prefix + page
+        root_path: str = ctx.scope.get("root_path", "")
+        return root_path.rstrip("/") + self.prefix + page
 
     def absolute_url(self, ctx: RequestContext, page: str) -> str:
         """Return the absolute URL of one of the gate's pages, from the campaign's origin (never the Host header)."""

@@ -35,17 +35,22 @@ def policy_reference() -> str:
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in node:
-        return defs[node["$ref"].rsplit("/", 1)[-1]]
+        return _definition(node["$ref"], defs)
     for key in ("anyOf", "allOf"):
         for option in node.get(key, []):
             if "$ref" in option:
-                return defs[option["$ref"].rsplit("/", 1)[-1]]
+                return _definition(option["$ref"], defs)
     return node
+
+
+def _definition(ref: str, defs: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = defs[ref.rsplit("/", 1)[-1]]
+    return found
 
 
 def _type(node: dict[str, Any], defs: dict[str, Any]) -> str:
     if "$ref" in node:
-        return node["$ref"].rsplit("/", 1)[-1]
+        return str(node["$ref"]).rsplit("/", 1)[-1]
     if "enum" in node:
         return " | ".join(json.dumps(v) for v in node["enum"])
     if "const" in node:

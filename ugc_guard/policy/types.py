@@ -18,12 +18,14 @@ __all__ = ["ByteSize", "ContentType", "Duration", "LoadedText", "TextFile", "add
 def duration_seconds(duration: str) -> float:
     """Seconds in an ISO 8601 duration; months and years count from 2000-01-01 (for short periods only)."""
     start = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
-    return (start + isodate.parse_duration(duration) - start).total_seconds()
+    end: _dt.datetime = start + isodate.parse_duration(duration)
+    return (end - start).total_seconds()
 
 
 def add_duration(anchor: _dt.datetime, duration: str) -> _dt.datetime:
     """Return ``anchor`` plus an ISO 8601 duration, calendar-aware for months and years."""
-    return anchor + isodate.parse_duration(duration)
+    moved: _dt.datetime = anchor + isodate.parse_duration(duration)
+    return moved
 
 
 _DURATION_RE = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")

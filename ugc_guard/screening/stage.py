@@ -26,6 +26,7 @@ from .grants import FIELDS, HEADERS, check_grants
 from .intake import ClientGone, Intake, raw_file_facts, receive_body
 from .limits import check_declared_length
 from .models import NotStoredMarker, Recorder, ScreenedFile, ScreenedUpload, Submission
+from .multipart import Part
 from .names import sanitise_filename
 from .refusal import Refusal, metrics
 from .replay import Segment, body_length, file_segment, multipart_segments, replay_receive, set_body_headers, spool_segment
@@ -210,7 +211,7 @@ class ScreeningStage:
             segments: list[Segment] = [file_segment(item.canonical_path or "", size)]
             set_body_headers(ctx.scope, size, item.type)
         else:
-            rebuilt = []
+            rebuilt: list[tuple[Part, str, Segment]] = []
             files = iter(screened.files)
             for part in intake.parts:
                 if not part.is_file:
