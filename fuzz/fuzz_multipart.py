@@ -2,7 +2,7 @@
 
 The input is split into a Content-Type header, a list of chunk sizes and a body; the body is fed to
 ``MultipartReader`` in those chunks as the screening stage does, then ``finish()``. The only
-acceptable failure is ``Refusal`` (a 4xx problem); any other exception is a finding. Field values
+acceptable failure is ``Problem`` (a 4xx problem); any other exception is a finding. Field values
 and part counts must stay within the limits.
 
     python fuzz/fuzz_multipart.py -dict=fuzz/multipart.dict [-max_total_time=60] [corpus_dir]
@@ -24,9 +24,9 @@ import atheris
 
 with atheris.instrument_imports():
     from ugc_guard.policy.uploads import UploadLimits
+    from ugc_guard.problems import Problem
     from ugc_guard.screening.limits import Budget
     from ugc_guard.screening.multipart import MultipartReader, boundary_of
-    from ugc_guard.screening.refusal import Refusal
     from ugc_guard.screening.spool import BodySpool
     from ugc_guard.screening.tempfiles import TempFiles
 
@@ -58,7 +58,7 @@ def one_input(data: bytes) -> None:
                 spool.queue(chunk)
                 reader.feed(chunk)
             parts = reader.finish()
-        except Refusal:
+        except Problem:
             return
         assert len(parts) <= LIMITS.max_files + LIMITS.max_fields
         for part in parts:

@@ -224,8 +224,8 @@ def test_svg_allowed_only_when_inert(screening: Callable[..., Screening]) -> Non
 
 def test_exotic_decoders_are_never_opened_even_if_the_type_is_allowed() -> None:
     from ugc_guard.policy.uploads import ImageRules
+    from ugc_guard.problems import Problem
     from ugc_guard.screening.images import check_image
-    from ugc_guard.screening.refusal import Refusal
     from ugc_guard.screening.spool import BodySpool
     from ugc_guard.screening.tempfiles import TempFiles
 
@@ -235,6 +235,6 @@ def test_exotic_decoders_are_never_opened_even_if_the_type_is_allowed() -> None:
     spool.queue(eps)
     spool._apply(spool._writes, [])
     for claimed in ("image/jpeg", "image/png", "application/postscript"):
-        with pytest.raises(Refusal):
+        with pytest.raises(Problem):
             check_image(spool.reader(), claimed, ImageRules(), None)
     temp.remove()

@@ -14,9 +14,9 @@ from tests.screening import hostile_images as hostile
 from tests.screening import samples
 from tests.screening.conftest import Screening
 from tests.screening.test_content import post
+from ugc_guard.problems import Problem
 from ugc_guard.screening.layout import image_layout
 from ugc_guard.screening.polyglot import find_active_content
-from ugc_guard.screening.refusal import Refusal
 
 ORIGINAL = {"uploads": {"replay": "original"}}
 CANONICAL = {"uploads": {"replay": "canonical", "rights": {"embed": False}}}  # the cleaned image exactly (rights: test_rights.py)
@@ -176,7 +176,7 @@ def test_layout_finds_each_format_end() -> None:
 
 
 def test_compressed_text_bombs_are_refused_before_inflating_them() -> None:
-    with pytest.raises(Refusal) as refused:
+    with pytest.raises(Problem) as refused:
         image_layout(samples.ztxt_bomb(), "image/png")
     assert refused.value.code == "content-rejected" and "1 MiB" in refused.value.detail
 

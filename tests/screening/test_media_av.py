@@ -16,9 +16,9 @@ from tests.screening import avmedia, samples
 from tests.screening.conftest import Screening
 from tests.screening.samples import upload_form
 from ugc_guard.policy.media import MediaLimits
+from ugc_guard.problems import Problem
 from ugc_guard.screening.av_probe import MediaReport, probe_media
 from ugc_guard.screening.media import check_container, check_media
-from ugc_guard.screening.refusal import Refusal
 from ugc_guard.screening.spool import BodySpool, RangeReader
 from ugc_guard.screening.tempfiles import TempFiles
 
@@ -54,8 +54,8 @@ def probe(temp: TempFiles) -> Probe:
     return run
 
 
-def refused(probe: Probe, data: bytes, kind: str, limits: MediaLimits | None = None) -> Refusal:
-    with pytest.raises(Refusal) as caught:
+def refused(probe: Probe, data: bytes, kind: str, limits: MediaLimits | None = None) -> Problem:
+    with pytest.raises(Problem) as caught:
         probe(data, kind, limits)
     return caught.value
 
@@ -268,7 +268,7 @@ def test_a_file_that_needs_longer_than_the_budget_is_refused_not_waited_on(temp:
     ticks = itertools.count()
     clock = lambda: float(next(ticks))  # noqa: E731 - every look at the clock: one more second
     data = avmedia.encode("mp4", seconds=2, size=(32, 32))
-    with pytest.raises(Refusal) as caught:
+    with pytest.raises(Problem) as caught:
         probe_media(reader_of(data, temp), "video/mp4", MediaLimits(probe_budget="PT10S"), temp, clock=clock)
     assert caught.value.code == "content-rejected"
     assert caught.value.detail == "the file could not be checked within 10 s (media.probe_budget)"

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from tests.screening.samples import multipart
 from ugc_guard.policy.uploads import UploadLimits
+from ugc_guard.problems import Problem
 from ugc_guard.screening.limits import Budget
 from ugc_guard.screening.mediatypes import reconcile
 from ugc_guard.screening.multipart import MultipartReader
 from ugc_guard.screening.names import sanitise_filename
-from ugc_guard.screening.refusal import Refusal
 from ugc_guard.screening.spool import BodySpool
 from ugc_guard.screening.tempfiles import TempFiles
 
@@ -60,9 +60,9 @@ def test_equivalent_type_names_are_reconciled() -> None:
     assert reconcile("video/quicktime", "", "clip.MOV", allowed, False).type == "video/quicktime"
     assert reconcile("video/mp4", "audio/mp4", "a.m4a", allowed, False).type == "audio/mp4"
     assert reconcile("image/jpeg", "image/pjpeg", "a.jfif", allowed, False).type == "image/jpeg"
-    with pytest.raises(Refusal):
+    with pytest.raises(Problem):
         reconcile("image/jpeg", "image/png", "a.jpg", allowed, False)
-    with pytest.raises(Refusal):
+    with pytest.raises(Problem):
         reconcile("video/mp4", "", "a.mov", ["video/mp4"], False)
 
 

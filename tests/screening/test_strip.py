@@ -12,10 +12,10 @@ from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 from tests.screening import samples
 from ugc_guard.policy.uploads import ImageRules
+from ugc_guard.problems import Problem
 from ugc_guard.screening.images import check_image
 from ugc_guard.screening.jpeg_segments import orientation_exif, read_orientation, strip_jpeg
 from ugc_guard.screening.png_chunks import strip_png, strip_webp
-from ugc_guard.screening.refusal import Refusal
 from ugc_guard.screening.spool import BodySpool
 from ugc_guard.screening.tempfiles import TempFiles
 
@@ -113,7 +113,7 @@ def test_a_jfif_thumbnail_is_dropped() -> None:
     ],
 )
 def test_broken_jpeg_structure_is_refused(case: str, make: object) -> None:
-    with pytest.raises(Refusal) as caught:
+    with pytest.raises(Problem) as caught:
         strip_jpeg(make())  # type: ignore[operator]
     assert caught.value.code == "content-rejected"
 
@@ -187,7 +187,7 @@ def test_a_png_that_must_be_turned_is_reencoded_upright(temp: TempFiles) -> None
     ],
 )
 def test_broken_png_structure_is_refused(case: str, make: object) -> None:
-    with pytest.raises(Refusal):
+    with pytest.raises(Problem):
         strip_png(make())  # type: ignore[operator]
 
 
@@ -216,9 +216,9 @@ def test_webp_loses_exif_and_xmp_with_flags_and_size_fixed(temp: TempFiles) -> N
 
 def test_broken_webp_structure_is_refused() -> None:
     data = samples.webp()
-    with pytest.raises(Refusal):
+    with pytest.raises(Problem):
         strip_webp(data[:4] + struct.pack("<I", len(data) * 2) + data[8:])
-    with pytest.raises(Refusal):
+    with pytest.raises(Problem):
         strip_webp(b"RIFF" + struct.pack("<I", 4) + b"WEBP")
 
 
@@ -231,7 +231,7 @@ def test_hostile_images_are_refused_in_both_modes(temp: TempFiles, reencode: boo
         ("image/png", samples.png((256, 256))[:300]),
         ("image/webp", samples.webp(frames=400, size=(2, 2))),
     ):
-        with pytest.raises(Refusal) as caught:
+        with pytest.raises(Problem) as caught:
             screened(data, kind, temp, rules)
         assert caught.value.code == "content-rejected", kind
 

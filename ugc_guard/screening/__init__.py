@@ -9,8 +9,8 @@ from __future__ import annotations
 from .grants import FIELDS as GRANT_FIELDS
 from .grants import HEADERS as GRANT_HEADERS
 from .grants import Grants
+from .metrics import ScreeningMetrics, metrics
 from .models import NotStoredMarker, Recorder, ScreenedFile, ScreenedUpload, Submission
-from .refusal import Refusal, ScreeningMetrics, metrics
 from .stage import ScreeningStage, unrecorded
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "Grants",
     "NotStoredMarker",
     "Recorder",
-    "Refusal",
     "ScreenedFile",
     "ScreenedUpload",
     "ScreeningMetrics",

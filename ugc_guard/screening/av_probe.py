@@ -22,9 +22,9 @@ import av
 
 from ..policy.media import MediaLimits
 from ..policy.types import duration_seconds
+from ..problems import Problem
 from .av_samples import AudioSampler, VideoSampler, check_frame_size
 from .models import CleanedFile
-from .refusal import Refusal
 from .remux import Remuxer
 from .spool import RangeReader
 from .tempfiles import TempFiles, storage_error
@@ -41,8 +41,8 @@ DECLARED_DURATION = {"mov", "matroska"}
 OPEN_OPTIONS = {"enable_drefs": "0", "max_streams": "100"}
 
 
-def _reject(why: str) -> Refusal:
-    return Refusal("content-rejected", why)
+def _reject(why: str) -> Problem:
+    return Problem("content-rejected", why)
 
 
 class Budget:
@@ -59,7 +59,7 @@ class Budget:
         if self.clock() > self.deadline:
             raise self.refusal()
 
-    def refusal(self) -> Refusal:
+    def refusal(self) -> Problem:
         return _reject(f"the file could not be checked within {self.seconds:g} s (media.probe_budget)")
 
 
@@ -118,13 +118,13 @@ def probe_media(
             streams = _kept_streams(container, kind, limits)
             remuxer = Remuxer(kind, container, streams, temp) if temp is not None else None
             return _walk(container, streams, limits, budget, remuxer, demuxer)
-    except Refusal:
+    except Problem:
         raise
     except av.ExitError:
         raise budget.refusal() from None
     except OSError as error:
         if storage_error(error) is not None:
-            raise Refusal("storage-unavailable", f"the cleaned file could not be stored ({error.strerror}); try again later") from None
+            raise Problem("storage-unavailable", f"the cleaned file could not be stored ({error.strerror}); try again later") from None
         raise _reject(f"the file cannot be read as {demuxer} ({_reason(error)})") from None
     except Exception as error:
         raise _reject(f"the file cannot be read as {demuxer} ({_reason(error)})") from None
@@ -211,8 +211,8 @@ def _frame_rate(stream: Any, timing: _Timing) -> float | None:
     return float(guessed) if guessed else None
 
 
-def _too_long(seconds: float, limit: float) -> Refusal:
-    return Refusal("upload-too-large", f"the clip lasts at least {seconds:.1f} s; at most {limit:g} s is accepted (media.max_duration)")
+def _too_long(seconds: float, limit: float) -> Problem:
+    return Problem("upload-too-large", f"the clip lasts at least {seconds:.1f} s; at most {limit:g} s is accepted (media.max_duration)")
 
 
 def _reason(error: Exception) -> str:

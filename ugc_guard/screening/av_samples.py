@@ -19,7 +19,7 @@ from typing import Any
 import av
 
 from ..policy.media import MediaLimits
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["AudioSampler", "VideoSampler", "decoder_for"]
 
@@ -27,8 +27,8 @@ FIRST_FRAME_PACKETS = 64
 WINDOW = 4
 
 
-def _reject(why: str) -> Refusal:
-    return Refusal("content-rejected", why)
+def _reject(why: str) -> Problem:
+    return Problem("content-rejected", why)
 
 
 def decoder_for(stream: Any) -> Any:

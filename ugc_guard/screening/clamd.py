@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 
-from .refusal import Refusal
+from ..problems import Problem
 from .spool import RangeReader
 
 __all__ = ["CHUNK_BYTES", "scan"]
@@ -34,14 +34,14 @@ async def scan(address: str, timeout: float, reader: RangeReader) -> None:
         with anyio.fail_after(timeout):
             reply = await _instream(address, reader)
     except TimeoutError:
-        raise Refusal("scanner-unavailable", "the virus scanner did not answer in time") from None
+        raise Problem("scanner-unavailable", "the virus scanner did not answer in time") from None
     except (OSError, anyio.BrokenResourceError, anyio.EndOfStream, anyio.ClosedResourceError):
-        raise Refusal("scanner-unavailable", "the virus scanner cannot be reached") from None
+        raise Problem("scanner-unavailable", "the virus scanner cannot be reached") from None
     if reply == "stream: OK":
         return
     if reply.endswith(" FOUND"):
-        raise Refusal("content-rejected", "the virus scanner found a threat in the file")
-    raise Refusal("scanner-unavailable", "the virus scanner could not scan the file")
+        raise Problem("content-rejected", "the virus scanner found a threat in the file")
+    raise Problem("scanner-unavailable", "the virus scanner could not scan the file")
 
 
 async def _instream(address: str, reader: RangeReader) -> str:

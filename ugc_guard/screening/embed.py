@@ -22,11 +22,11 @@ from typing import Any
 import anyio
 
 from ..policy import Policy
+from ..problems import Problem
 from .grants import Grants
 from .jpeg_segments import insert_jpeg_xmp
 from .models import ScreenedFile, ScreenedUpload, Submission
 from .png_chunks import insert_png_xmp, insert_webp_xmp
-from .refusal import Refusal
 from .tempfiles import TempFiles
 from .xmp import MODEL_RELEASE, RightsFacts, xmp_packet
 
@@ -61,7 +61,7 @@ async def embed_rights(
         files = await anyio.to_thread.run_sync(_embed_all, policy, screened, submission, temp, signer)
     except Exception as error:
         logger.exception("ugc_guard: the rights could not be written into an accepted file")
-        raise Refusal("storage-unavailable", f"the rights could not be written into the file ({type(error).__name__}); try again later") from None
+        raise Problem("storage-unavailable", f"the rights could not be written into the file ({type(error).__name__}); try again later") from None
     submission.files = files
     return replace(screened, files=files)
 

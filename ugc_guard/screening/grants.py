@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..policy.models import Portrait
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["FIELDS", "HEADERS", "Grants", "check_grants"]
 
@@ -41,15 +41,15 @@ def check_grants(answers: Mapping[str, Sequence[str]], portrait: Portrait, where
     """
     values = {key: _one(answers.get(key, ()), where[key]) for key in FIELDS}
     if values["licence"] != "accept":
-        raise Refusal("licence-not-granted", f"grant the content licence with {where['licence']}=accept")
+        raise Problem("licence-not-granted", f"grant the content licence with {where['licence']}=accept")
     own = values["portrait_self"] == "accept"
     if portrait.require_own_consent and not own:
-        raise Refusal("portrait-consent-missing", f"consent to the use of your portrait with {where['portrait_self']}=accept")
+        raise Problem("portrait-consent-missing", f"consent to the use of your portrait with {where['portrait_self']}=accept")
     others = values["portrait_others"]
     if others is not None and others not in OTHERS:
         others = None
     if portrait.require_others_declaration and others is None:
-        raise Refusal(
+        raise Problem(
             "portrait-consent-missing",
             f"declare with {where['portrait_others']}=none (nobody else is recognisable) or =all-consented",
         )
@@ -59,5 +59,5 @@ def check_grants(answers: Mapping[str, Sequence[str]], portrait: Portrait, where
 def _one(values: Sequence[str], name: str) -> str | None:
     cleaned = {value.strip().lower() for value in values}
     if len(cleaned) > 1:
-        raise Refusal("malformed-upload", f"{name} is sent more than once with different values")
+        raise Problem("malformed-upload", f"{name} is sent more than once with different values")
     return cleaned.pop() if cleaned else None

@@ -24,10 +24,10 @@ from typing import IO, Any, cast
 from PIL import Image, ImageFile, ImageOps, ImageSequence
 
 from ..policy.uploads import ImageRules
+from ..problems import Problem
 from .jpeg_segments import StrippedImage, strip_jpeg
 from .models import CleanedFile
 from .png_chunks import strip_png, strip_webp
-from .refusal import Refusal
 from .spool import RangeReader
 from .tempfiles import TempFiles, storage_error
 
@@ -60,10 +60,10 @@ def check_image(reader: RangeReader, media_type: str, rules: ImageRules, temp: T
     corrupt. Blocking: run in a worker thread.
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # pragma: no cover - someone changed a global: fail closed
-        raise Refusal("content-rejected", "image screening is disabled by ImageFile.LOAD_TRUNCATED_IMAGES")
+        raise Problem("content-rejected", "image screening is disabled by ImageFile.LOAD_TRUNCATED_IMAGES")
     formats: list[str] = [name for name in rules.formats if FORMAT_TYPES[name] == media_type]
     if not formats:
-        raise Refusal("unsupported-media-type", f"{media_type} images are not accepted here")
+        raise Problem("unsupported-media-type", f"{media_type} images are not accepted here")
     stripped = None
     if temp is not None and not rules.reencode and media_type in STRIPPERS:
         stripped = STRIPPERS[media_type](reader.pread(reader.length, 0))
@@ -85,38 +85,38 @@ def check_image(reader: RangeReader, media_type: str, rules: ImageRules, temp: T
             else:
                 canonical = _reencode(image, temp)
             return ImageReport(image.format or formats[0], width, height, frames, canonical)
-    except Refusal:
+    except Problem:
         raise
     except OSError as error:
         if storage_error(error) is not None:
-            raise Refusal("storage-unavailable", f"the cleaned image could not be stored ({error.strerror}); try again later") from None
-        raise Refusal("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
+            raise Problem("storage-unavailable", f"the cleaned image could not be stored ({error.strerror}); try again later") from None
+        raise Problem("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
     except Image.DecompressionBombError:
-        raise Refusal("content-rejected", "the image has too many pixels") from None
+        raise Problem("content-rejected", "the image has too many pixels") from None
     except Exception as error:
-        raise Refusal("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
+        raise Problem("content-rejected", f"the image cannot be decoded ({type(error).__name__})") from None
 
 
 def _bounded(image: Image.Image, rules: ImageRules) -> int:
     width, height = image.size
     if width <= 0 or height <= 0:
-        raise Refusal("content-rejected", "the image has no pixels")
+        raise Problem("content-rejected", "the image has no pixels")
     if width > rules.max_width or height > rules.max_height:
-        raise Refusal("content-rejected", f"the image is {width}×{height}; at most {rules.max_width}×{rules.max_height} is accepted")
+        raise Problem("content-rejected", f"the image is {width}×{height}; at most {rules.max_width}×{rules.max_height} is accepted")
     if width * height > rules.max_pixels:
-        raise Refusal("content-rejected", f"the image has {width * height} pixels; at most {rules.max_pixels} are accepted")
+        raise Problem("content-rejected", f"the image has {width * height} pixels; at most {rules.max_pixels} are accepted")
     frames = int(getattr(image, "n_frames", 1))
     if frames > rules.max_frames:
-        raise Refusal("content-rejected", f"the image has {frames} frames; at most {rules.max_frames} are accepted")
+        raise Problem("content-rejected", f"the image has {frames} frames; at most {rules.max_frames} are accepted")
     if width * height * frames > rules.max_animation_pixels:
-        raise Refusal("content-rejected", "the animation has too many pixels in all its frames together")
+        raise Problem("content-rejected", "the animation has too many pixels in all its frames together")
     return frames
 
 
 def _decode_all(image: Image.Image, rules: ImageRules, frames: int) -> None:
     for seen, frame in enumerate(ImageSequence.Iterator(image), start=1):
         if seen > max(frames, 1) or seen > rules.max_frames:  # the header lied about the frame count
-            raise Refusal("content-rejected", "the image has more frames than its header says")
+            raise Problem("content-rejected", "the image has more frames than its header says")
         frame.load()
     image.seek(0)
 

@@ -13,9 +13,9 @@ from starlette.types import Receive, Scope
 
 from ..policy.types import duration_seconds
 from ..policy.uploads import UploadLimits
+from ..problems import Problem
 from .limits import Budget
 from .multipart import MultipartReader, Part, boundary_of, filename_of
-from .refusal import Refusal
 from .spool import BodySpool, RangeReader
 
 __all__ = ["ClientGone", "Intake", "raw_file_facts", "receive_body"]
@@ -43,7 +43,7 @@ async def receive_body(
     multipart_type: str | None = None,
     file_field: str | None = None,
 ) -> Intake:
-    """Read the whole body (multipart when ``raw`` is false) or raise Refusal/ClientGone.
+    """Read the whole body (multipart when ``raw`` is false) or raise Problem/ClientGone.
 
     Refuses with 408 ``upload-timeout`` when it has not all arrived within ``limits.deadline``.
     """
@@ -54,7 +54,7 @@ async def receive_body(
         with anyio.fail_after(duration_seconds(limits.deadline)):
             await _read_alongside_writes(receive, spool, budget, parser, intake)
     except TimeoutError:
-        raise Refusal("upload-timeout", f"the upload did not arrive within {limits.deadline}") from None
+        raise Problem("upload-timeout", f"the upload did not arrive within {limits.deadline}") from None
     if parser is not None:
         intake.parts = parser.finish()
     return intake

@@ -14,7 +14,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["StrippedImage", "insert_jpeg_xmp", "orientation_exif", "read_orientation", "strip_jpeg"]
 
@@ -46,8 +46,8 @@ class StrippedImage:
     kept: tuple[str, ...]
 
 
-def _reject(why: str) -> Refusal:
-    return Refusal("content-rejected", f"the JPEG {why}")
+def _reject(why: str) -> Problem:
+    return Problem("content-rejected", f"the JPEG {why}")
 
 
 def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:

@@ -20,7 +20,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["MAX_INFLATED_BYTES", "ImageLayout", "image_layout"]
 
@@ -162,7 +162,7 @@ def _png(data: bytes, layout: ImageLayout) -> None:
         if text is not None:
             inflated += len(text)
             if inflated > _MAX_INFLATED_TOTAL:
-                raise Refusal("content-rejected", "the PNG's compressed text chunks inflate to more than 8 MiB")
+                raise Problem("content-rejected", "the PNG's compressed text chunks inflate to more than 8 MiB")
             layout.metadata.append(text)
     layout.irregular = "the PNG has too many chunks"
 
@@ -186,9 +186,9 @@ def _png_compressed(kind: bytes, payload: bytes) -> bytes | None:
     try:
         text = inflater.decompress(compressed, MAX_INFLATED_BYTES + 1)
     except zlib.error:
-        raise Refusal("content-rejected", "a compressed PNG text chunk is corrupt") from None
+        raise Problem("content-rejected", "a compressed PNG text chunk is corrupt") from None
     if len(text) > MAX_INFLATED_BYTES:
-        raise Refusal("content-rejected", "a compressed PNG text chunk inflates to more than 1 MiB")
+        raise Problem("content-rejected", "a compressed PNG text chunk inflates to more than 1 MiB")
     return text
 
 

@@ -8,7 +8,7 @@ asks for a fast 400 for a huge non-file field and for oversized part headers).
 from __future__ import annotations
 
 from ..policy.uploads import UploadLimits
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["PREAMBLE_LIMIT", "Budget", "check_declared_length"]
 
@@ -25,15 +25,15 @@ def check_declared_length(content_length: str | None, limits: UploadLimits) -> i
         return None
     value = content_length.strip()
     if not value.isdigit() or len(value) > 19:
-        raise Refusal("malformed-upload", "the Content-Length header is not a number")
+        raise Problem("malformed-upload", "the Content-Length header is not a number")
     declared = int(value)
     if declared > limits.max_total_bytes:
-        raise Refusal("upload-too-large", f"the body is {declared} bytes; this route accepts at most {limits.max_total_bytes}")
+        raise Problem("upload-too-large", f"the body is {declared} bytes; this route accepts at most {limits.max_total_bytes}")
     return declared
 
 
 class Budget:
-    """Running totals for one upload; every method raises :class:`Refusal` once a limit is passed."""
+    """Running totals for one upload; every method raises :class:`Problem` once a limit is passed."""
 
     __slots__ = ("body_bytes", "fields", "files", "limits", "parts")
 
@@ -47,31 +47,31 @@ class Budget:
     def body(self, size: int) -> None:
         self.body_bytes += size
         if self.body_bytes > self.limits.max_total_bytes:
-            raise Refusal("upload-too-large", f"the body is larger than {self.limits.max_total_bytes} bytes")
+            raise Problem("upload-too-large", f"the body is larger than {self.limits.max_total_bytes} bytes")
 
     def part(self) -> None:
         self.parts += 1
         if self.parts > self.limits.max_files + self.limits.max_fields:
-            raise Refusal("malformed-upload", f"more than {self.limits.max_files + self.limits.max_fields} parts")
+            raise Problem("malformed-upload", f"more than {self.limits.max_files + self.limits.max_fields} parts")
 
     def file(self) -> None:
         self.files += 1
         if self.files > self.limits.max_files:
-            raise Refusal("malformed-upload", f"more than {self.limits.max_files} files")
+            raise Problem("malformed-upload", f"more than {self.limits.max_files} files")
 
     def field(self) -> None:
         self.fields += 1
         if self.fields > self.limits.max_fields:
-            raise Refusal("malformed-upload", f"more than {self.limits.max_fields} form fields")
+            raise Problem("malformed-upload", f"more than {self.limits.max_fields} form fields")
 
     def file_size(self, size: int) -> None:
         if size > self.limits.max_file_bytes:
-            raise Refusal("upload-too-large", f"a file is larger than {self.limits.max_file_bytes} bytes")
+            raise Problem("upload-too-large", f"a file is larger than {self.limits.max_file_bytes} bytes")
 
     def field_size(self, size: int) -> None:
         if size > self.limits.max_field_bytes:
-            raise Refusal("malformed-upload", f"a form field is larger than {self.limits.max_field_bytes} bytes")
+            raise Problem("malformed-upload", f"a form field is larger than {self.limits.max_field_bytes} bytes")
 
     def header_size(self, size: int) -> None:
         if size > self.limits.max_part_header_bytes:
-            raise Refusal("malformed-upload", f"a part's headers are larger than {self.limits.max_part_header_bytes} bytes")
+            raise Problem("malformed-upload", f"a part's headers are larger than {self.limits.max_part_header_bytes} bytes")

@@ -12,7 +12,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..policy.media import MediaLimits
-from .refusal import Refusal
+from ..problems import Problem
 from .spool import RangeReader
 from .tempfiles import TempFiles
 
@@ -25,15 +25,15 @@ MAX_BOXES = 100_000
 MAX_ID3_TAGS = 4
 
 
-def _reject(why: str) -> Refusal:
-    return Refusal("content-rejected", why)
+def _reject(why: str) -> Problem:
+    return Problem("content-rejected", why)
 
 
 def check_media(reader: RangeReader, media_type: str, limits: MediaLimits, temp: TempFiles | None) -> MediaReport:
     """Check an audio or video file: its container walk, then its streams against ``limits``.
 
     With ``temp`` the file is also remuxed without metadata (``report.canonical``). Returns the
-    measured report; raises :class:`Refusal` (415, 413, 422, 503). Blocking: run in a worker thread.
+    measured report; raises :class:`Problem` (415, 413, 422, 503). Blocking: run in a worker thread.
     """
     check_container(reader, media_type)
     from .av_probe import probe_media  # PyAV loads only when a clip arrives (it costs ~70 ms at import)
@@ -54,7 +54,7 @@ def check_container(reader: RangeReader, media_type: str) -> None:
     elif media_type in ("audio/ogg", "video/ogg", "audio/opus"):
         _ogg(reader)
     else:
-        raise Refusal("unsupported-media-type", f"{media_type} has no container check, so it is not accepted")
+        raise Problem("unsupported-media-type", f"{media_type} has no container check, so it is not accepted")
 
 
 def _iso_boxes(reader: RangeReader) -> None:

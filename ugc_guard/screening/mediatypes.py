@@ -15,8 +15,8 @@ from typing import Any
 
 import magic
 
+from ..problems import Problem
 from .names import extension_of
-from .refusal import Refusal
 
 __all__ = ["TypeVerdict", "canonical", "detect", "reconcile"]
 
@@ -88,19 +88,19 @@ def reconcile(detected: str, declared: str, filename: str, allowed: Iterable[str
     real = canonical(detected)
     allowed_set = {canonical(item) for item in allowed}
     if real == "image/svg+xml" and not allow_svg:
-        raise Refusal("unsupported-media-type", "SVG is not accepted (it can carry script)")
+        raise Problem("unsupported-media-type", "SVG is not accepted (it can carry script)")
     said = canonical(declared)
     if said not in GENERIC and not _compatible(said, real):
-        raise Refusal("unsupported-media-type", f"the file was declared as {said} but its content is {real}")
+        raise Problem("unsupported-media-type", f"the file was declared as {said} but its content is {real}")
     chosen = said if said not in GENERIC and said in allowed_set else real
     if chosen not in allowed_set:
         family = [item for item in allowed_set if _compatible(item, real)]
         if not family or said not in GENERIC:
-            raise Refusal("unsupported-media-type", f"content of type {real} is not accepted here")
+            raise Problem("unsupported-media-type", f"content of type {real} is not accepted here")
         chosen = sorted(family)[0]
     extension = extension_of(filename)
     if extension:
         by_name = EXTENSIONS.get(extension)
         if by_name is None or not _compatible(by_name, chosen):
-            raise Refusal("unsupported-media-type", f"the file name's extension .{extension} does not match its content ({real})")
+            raise Problem("unsupported-media-type", f"the file name's extension .{extension} does not match its content ({real})")
     return TypeVerdict(detected, chosen)

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from ..problems import Problem
 from .limits import PREAMBLE_LIMIT, Budget
-from .refusal import Refusal
 from .spool import BodySpool
 
 __all__ = ["MultipartReader", "Part", "boundary_of", "filename_of"]
@@ -28,15 +28,15 @@ MAX_CONTENT_TYPE = 1024
 
 
 def boundary_of(content_type: str | None) -> bytes:
-    """Return the boundary of a multipart/form-data Content-Type; raise :class:`Refusal` otherwise."""
+    """Return the boundary of a multipart/form-data Content-Type; raise :class:`Problem` otherwise."""
     if not content_type or len(content_type) > MAX_CONTENT_TYPE:
-        raise Refusal("malformed-upload", "send the upload as multipart/form-data with a boundary")
+        raise Problem("malformed-upload", "send the upload as multipart/form-data with a boundary")
     media_type, options = parse_options_header(content_type)
     if media_type != b"multipart/form-data":
-        raise Refusal("malformed-upload", "this route takes multipart/form-data")
+        raise Problem("malformed-upload", "this route takes multipart/form-data")
     boundary = options.get(b"boundary", b"")
     if not _BOUNDARY.fullmatch(boundary):
-        raise Refusal("malformed-upload", "the multipart boundary must be 1 to 70 characters allowed by RFC 2046")
+        raise Problem("malformed-upload", "the multipart boundary must be 1 to 70 characters allowed by RFC 2046")
     return boundary
 
 
@@ -101,21 +101,21 @@ class MultipartReader:
             wanted = PREAMBLE_LIMIT + len(delimiter)
             self._opening += chunk[: wanted - len(self._opening)]
             if len(self._opening) >= wanted and delimiter not in self._opening:
-                raise Refusal("malformed-upload", "the multipart body does not start with its boundary")
+                raise Problem("malformed-upload", "the multipart body does not start with its boundary")
         self._chunk = chunk
         try:
             self._parser.write(chunk)
         except FormParserError as error:
-            raise Refusal("malformed-upload", f"the multipart body is malformed ({error})") from None
+            raise Problem("malformed-upload", f"the multipart body is malformed ({error})") from None
         finally:
             self._base += len(chunk)
         if not self.parts and self._base > self._preamble_limit:
-            raise Refusal("malformed-upload", "the multipart body does not start with its boundary")
+            raise Problem("malformed-upload", "the multipart body does not start with its boundary")
 
     def finish(self) -> list[Part]:
         """Return the parts once the closing boundary was seen; refuse a truncated body."""
         if not self.ended:
-            raise Refusal("malformed-upload", "the multipart body ended before its closing boundary")
+            raise Problem("malformed-upload", "the multipart body ended before its closing boundary")
         return self.parts
 
     def _on_part_begin(self) -> None:
@@ -148,20 +148,20 @@ class MultipartReader:
     def _on_headers_finished(self) -> None:
         part = self._part
         if part is None:  # pragma: no cover - the parser always begins a part first
-            raise Refusal("malformed-upload", "part data before any part")
+            raise Problem("malformed-upload", "part data before any part")
         headers = dict(self._headers)
         if len(headers) != len(self._headers):
-            raise Refusal("malformed-upload", "a part repeats a header")
+            raise Problem("malformed-upload", "a part repeats a header")
         disposition, options = parse_options_header(headers.get(b"content-disposition", b"").decode("latin-1"))
         if disposition != b"form-data" or b"name" not in options:
-            raise Refusal("malformed-upload", "every part needs Content-Disposition: form-data with a name")
+            raise Problem("malformed-upload", "every part needs Content-Disposition: form-data with a name")
         part.name = _text(options[b"name"])
         part.filename = _filename(options)
         part.content_type = parse_options_header(headers.get(b"content-type", b"").decode("latin-1"))[0].decode("latin-1")
         if part.is_file:
             self.budget.file()
             if self.file_field is not None and part.name != self.file_field:
-                raise Refusal("malformed-upload", f"files are only accepted in the form field {self.file_field!r}")
+                raise Problem("malformed-upload", f"files are only accepted in the form field {self.file_field!r}")
             part.hasher = hashlib.sha256()
         else:
             self.budget.field()
@@ -184,7 +184,7 @@ class MultipartReader:
         if part.length == 0:
             part.offset = where
         elif where != part.offset + part.length:  # pragma: no cover - guards the offset bookkeeping
-            raise Refusal("malformed-upload", "the multipart body could not be followed")
+            raise Problem("malformed-upload", "the multipart body could not be followed")
         part.length += size
         self.budget.file_size(part.length)
         self.spool.queue_hash(part.hasher, view, where)

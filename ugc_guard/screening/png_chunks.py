@@ -14,8 +14,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from ..problems import Problem
 from .jpeg_segments import StrippedImage, read_orientation
-from .refusal import Refusal
 
 __all__ = ["insert_png_xmp", "insert_webp_xmp", "strip_png", "strip_webp"]
 
@@ -37,7 +37,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def strip_png(data: bytes) -> StrippedImage:
     """Return the PNG without metadata chunks. Raises 422 when the chunk structure is broken."""
     if data[:8] != PNG_SIGNATURE:
-        raise Refusal("content-rejected", "the PNG does not start with the PNG signature")
+        raise Problem("content-rejected", "the PNG does not start with the PNG signature")
     pieces: list[bytes | memoryview] = [PNG_SIGNATURE]
     stripped: list[str] = []
     kept: list[str] = []
@@ -47,7 +47,7 @@ def strip_png(data: bytes) -> StrippedImage:
         length, kind = struct.unpack(">I4s", data[position : position + 8])
         end = position + 12 + length
         if end > size or not kind.isalpha():
-            raise Refusal("content-rejected", "the PNG has a chunk longer than the file or with an invalid type")
+            raise Problem("content-rejected", "the PNG has a chunk longer than the file or with an invalid type")
         if kind in PNG_KEEP:
             pieces.append(view[position:end])
             name = PNG_KEPT_NAMES.get(kind)
@@ -64,7 +64,7 @@ def strip_png(data: bytes) -> StrippedImage:
             ended = True
             break
     if not ended:
-        raise Refusal("content-rejected", "the PNG is truncated (no IEND chunk)")
+        raise Problem("content-rejected", "the PNG is truncated (no IEND chunk)")
     if position < size:
         stripped.append(f"{size - position} bytes after IEND")
     return StrippedImage(b"".join(pieces), orientation, tuple(stripped), tuple(kept))
@@ -80,20 +80,20 @@ def insert_png_xmp(data: bytes, packet: bytes) -> bytes:
 def _webp_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
     """Return (fourcc, start, end) of every chunk; ``end`` includes the pad byte."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise Refusal("content-rejected", "the WebP does not start with RIFF/WEBP")
+        raise Problem("content-rejected", "the WebP does not start with RIFF/WEBP")
     riff_end = 8 + struct.unpack("<I", data[4:8])[0]
     if riff_end > len(data):
-        raise Refusal("content-rejected", "the WebP's RIFF size is larger than the file")
+        raise Problem("content-rejected", "the WebP's RIFF size is larger than the file")
     chunks, position = [], 12
     while position + 8 <= riff_end:
         kind, length = struct.unpack("<4sI", data[position : position + 8])
         end = position + 8 + length + (length & 1)
         if end > riff_end + (length & 1):
-            raise Refusal("content-rejected", "the WebP has a chunk longer than the file")
+            raise Problem("content-rejected", "the WebP has a chunk longer than the file")
         chunks.append((kind, position, min(end, riff_end)))
         position = end
     if not chunks:
-        raise Refusal("content-rejected", "the WebP holds no chunk")
+        raise Problem("content-rejected", "the WebP holds no chunk")
     return chunks
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..problems import Problem
 from .layout import image_layout
-from .refusal import Refusal
 from .spool import RangeReader
 
 __all__ = ["check_image_content", "check_polyglot", "find_active_content", "has_markup"]
@@ -75,7 +75,7 @@ def check_polyglot(reader: RangeReader, whole: bool) -> None:
         while position < end:
             data = reader.pread(min(SCAN_CHUNK + _OVERLAP, end - position), position)
             if has_markup(data):
-                raise Refusal("content-rejected", "the file contains HTML or script markup")
+                raise Problem("content-rejected", "the file contains HTML or script markup")
             position += SCAN_CHUNK
 
 
@@ -92,20 +92,20 @@ def check_image_content(reader: RangeReader, media_type: str, *, original: bool)
     for start in range(0, len(data), SCAN_CHUNK):
         found = _active(data[start : start + SCAN_CHUNK + _OVERLAP].lower())
         if found:
-            raise Refusal("content-rejected", f"the file contains {found}")
+            raise Problem("content-rejected", f"the file contains {found}")
     layout = image_layout(data, media_type)
     for segment in layout.metadata:
         found = find_active_content(segment)
         if found:
-            raise Refusal("content-rejected", f"the image's metadata contains {found}; send the image without it")
+            raise Problem("content-rejected", f"the image's metadata contains {found}; send the image without it")
     if not original:
         return  # the app gets the re-encoded image: what follows the image's end is cut off
     if layout.end is None:
         why = layout.irregular or "the image's end cannot be found"
-        raise Refusal("content-rejected", f"{why}, so it cannot be checked for hidden content")
+        raise Problem("content-rejected", f"{why}, so it cannot be checked for hidden content")
     trailing = data[layout.end :]
     if trailing.strip(b"\0"):
-        raise Refusal(
+        raise Problem(
             "content-rejected",
             f"the image has {len(trailing)} bytes after its end (an appended file, or a motion photo's video); send the image alone",
         )
@@ -114,10 +114,10 @@ def check_image_content(reader: RangeReader, media_type: str, *, original: bool)
 def _signatures(reader: RangeReader) -> None:
     size = reader.length
     if b"%PDF-" in reader.pread(1024, 0):
-        raise Refusal("content-rejected", "the file also carries a PDF signature")
+        raise Problem("content-rejected", "the file also carries a PDF signature")
     tail_start = max(0, size - ZIP_TAIL)
     if ZIP_END in reader.pread(size - tail_start, tail_start):
-        raise Refusal("content-rejected", "the file ends with a ZIP archive directory")
+        raise Problem("content-rejected", "the file ends with a ZIP archive directory")
 
 
 def has_markup(data: bytes) -> bool:

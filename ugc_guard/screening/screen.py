@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from ..policy.media import MediaLimits
 from ..policy.uploads import Uploads
+from ..problems import Problem
 from .images import ImageReport, check_image
 from .media import check_media, check_text
 from .mediatypes import HEAD_BYTES, detect, reconcile
 from .polyglot import check_image_content, check_polyglot
-from .refusal import Refusal
 from .spool import RangeReader
 from .svg import check_svg
 from .tempfiles import TempFiles
@@ -55,7 +55,7 @@ def screen_file(
     temp: TempFiles,
     media_limits: MediaLimits | None = None,
 ) -> Findings:
-    """Return what the file is; raise :class:`Refusal` (413, 415, 422) when it must not pass.
+    """Return what the file is; raise :class:`Problem` (413, 415, 422) when it must not pass.
 
     ``media_limits`` are the route's audio/video limits (default ``uploads.media``).
     """
@@ -72,7 +72,7 @@ def _screen(
     reader: RangeReader, declared: str, filename: str, allowed: Iterable[str], uploads: Uploads, temp: TempFiles, media_limits: MediaLimits
 ) -> Findings:
     if reader.length == 0:
-        raise Refusal("content-rejected", "the file is empty")
+        raise Problem("content-rejected", "the file is empty")
     detected = detect(reader.pread(HEAD_BYTES, 0))
     verdict = reconcile(detected, declared, filename, allowed, uploads.allow_svg)
     kind = verdict.type
@@ -89,5 +89,5 @@ def _screen(
     elif kind == "text/plain":
         check_text(reader, uploads.text.max_chars)
     else:
-        raise Refusal("unsupported-media-type", f"{kind} cannot be screened, so it is not accepted")
+        raise Problem("unsupported-media-type", f"{kind} cannot be screened, so it is not accepted")
     return Findings(detected, kind, image, media)

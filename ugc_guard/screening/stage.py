@@ -25,10 +25,10 @@ from .embed import embed_rights
 from .grants import FIELDS, HEADERS, check_grants
 from .intake import ClientGone, Intake, raw_file_facts, receive_body
 from .limits import check_declared_length
+from .metrics import metrics
 from .models import NotStoredMarker, Recorder, ScreenedFile, ScreenedUpload, Submission
 from .multipart import Part
 from .names import sanitise_filename
-from .refusal import Refusal, metrics
 from .replay import Segment, body_length, file_segment, multipart_segments, replay_receive, set_body_headers, spool_segment
 from .screen import screen_file
 from .spool import BodySpool
@@ -80,12 +80,9 @@ class ScreeningStage:
             await self._screen(ctx, route, temp)
             handed_over = True
             return None
-        except Refusal as refusal:
+        except Problem as refusal:
             metrics.refusals[refusal.code] += 1
-            return Problem(refusal.code, refusal.detail)
-        except Problem as problem:
-            metrics.refusals[problem.code] += 1
-            raise
+            return refusal
         except ClientGone:
             metrics.disconnected += 1
             return Problem("malformed-upload", "the client disconnected before the upload was complete")
@@ -159,7 +156,7 @@ class ScreeningStage:
                 if part.is_file and (part.length or part.filename)
             ]
         if not facts:
-            raise Refusal("malformed-upload", "the upload carries no file")
+            raise Problem("malformed-upload", "the upload carries no file")
         screened: list[ScreenedFile] = []
         for field_name, filename, declared, reader, hasher in facts:
             name = sanitise_filename(filename)
@@ -195,11 +192,11 @@ class ScreeningStage:
     async def _record(self, ctx: RequestContext, screened: ScreenedUpload) -> Submission:
         try:
             return await self.record(ctx, screened)
-        except (Problem, Refusal):
+        except Problem:
             raise
         except Exception:
             logger.exception("ugc_guard: recording a submission failed; the upload is refused")
-            raise Refusal("ledger-unavailable", "the submission could not be recorded; try again later") from None
+            raise Problem("ledger-unavailable", "the submission could not be recorded; try again later") from None
 
     def _replay(self, ctx: RequestContext, intake: Intake, screened: ScreenedUpload, raw: bool) -> None:
         if screened.replay == "original":

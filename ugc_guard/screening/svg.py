@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ElementTree
 
-from .refusal import Refusal
+from ..problems import Problem
 
 __all__ = ["check_svg"]
 
@@ -21,29 +21,29 @@ _EXTERNAL_CSS = re.compile(r"@import|url\(\s*['\"]?\s*(?!#)|expression\s*\(", re
 def check_svg(data: bytes) -> None:
     """Raise 422 ``content-rejected`` when the SVG has a DTD, script, handlers or external references."""
     if len(data) > MAX_SVG_BYTES:
-        raise Refusal("content-rejected", "the SVG is too large")
+        raise Problem("content-rejected", "the SVG is too large")
     lowered = data.lower()
     if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise Refusal("content-rejected", "the SVG has a document type declaration (entities are not allowed)")
+        raise Problem("content-rejected", "the SVG has a document type declaration (entities are not allowed)")
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError:
-        raise Refusal("content-rejected", "the SVG is not well-formed XML") from None
+        raise Problem("content-rejected", "the SVG is not well-formed XML") from None
     if _local(root.tag) != "svg":
-        raise Refusal("content-rejected", "the file is XML but not an SVG image")
+        raise Problem("content-rejected", "the file is XML but not an SVG image")
     for element in root.iter():
         if _local(element.tag) in _FORBIDDEN_TAGS:
-            raise Refusal("content-rejected", f"the SVG contains a <{_local(element.tag)}> element")
+            raise Problem("content-rejected", f"the SVG contains a <{_local(element.tag)}> element")
         if _local(element.tag) == "style" and _EXTERNAL_CSS.search(element.text or ""):
-            raise Refusal("content-rejected", "the SVG's style loads external resources")
+            raise Problem("content-rejected", "the SVG's style loads external resources")
         for name, value in element.attrib.items():
             attribute = _local(name)
             if attribute.startswith("on"):
-                raise Refusal("content-rejected", "the SVG has an event handler attribute")
+                raise Problem("content-rejected", "the SVG has an event handler attribute")
             if attribute in ("href", "src") and not value.strip().startswith("#"):
-                raise Refusal("content-rejected", "the SVG references an external resource")
+                raise Problem("content-rejected", "the SVG references an external resource")
             if attribute == "style" and _EXTERNAL_CSS.search(value):
-                raise Refusal("content-rejected", "the SVG's style loads external resources")
+                raise Problem("content-rejected", "the SVG's style loads external resources")
 
 
 def _local(name: str) -> str:

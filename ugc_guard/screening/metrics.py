@@ -1,8 +1,7 @@
-"""Refusals raised by the screening logic, and the in-process counters of them.
+"""The in-process counters of screening: refusals per problem code, accepted and abandoned uploads.
 
-The decision modules raise :class:`Refusal` (plain Python, no web framework); the stage turns it
-into a :class:`~ugc_guard.problems.Problem` and counts it. Counters hold codes only, never names,
-addresses or file names.
+The screening modules raise :class:`~ugc_guard.problems.Problem`; the stage counts and returns it.
+Counters hold codes only, never names, addresses or file names.
 """
 
 from __future__ import annotations
@@ -10,16 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["Refusal", "ScreeningMetrics", "metrics"]
-
-
-class Refusal(Exception):
-    """A screening verdict against the upload: ``code`` is a problem code from ``ugc_guard.problems``."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        self.code = code
-        self.detail = detail
-        super().__init__(f"{code}: {detail}")
+__all__ = ["ScreeningMetrics", "metrics"]
 
 
 @dataclass
