@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..policy.media import C2paSigning
-from .embed import ImageSigner
-from .xmp import RightsFacts
+from .xmp import ImageSigner, RightsFacts
 
 __all__ = ["USES", "image_signer", "manifest", "training_mining"]
 

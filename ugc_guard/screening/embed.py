@@ -28,7 +28,7 @@ from .jpeg_segments import insert_jpeg_xmp
 from .models import ScreenedFile, ScreenedUpload, Submission
 from .png_chunks import insert_png_xmp, insert_webp_xmp
 from .tempfiles import TempFiles
-from .xmp import MODEL_RELEASE, RightsFacts, xmp_packet
+from .xmp import MODEL_RELEASE, ImageSigner, RightsFacts, xmp_packet
 
 __all__ = ["XMP_UUID", "embed_rights", "model_release", "rights_facts"]
 
@@ -41,8 +41,6 @@ IMAGE_WRITERS: dict[str, Callable[[bytes, bytes, ScreenedFile], bytes]] = {
     "image/png": lambda data, packet, item: insert_png_xmp(data, packet),
     "image/webp": lambda data, packet, item: insert_webp_xmp(data, packet, item.width or 1, item.height or 1),
 }
-ImageSigner = Callable[[bytes, str, RightsFacts], bytes]
-"""Signs content credentials into an image (bytes, media type, facts) -> signed bytes; see ``c2pa_signing``."""
 
 
 async def embed_rights(

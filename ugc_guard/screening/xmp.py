@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["MODEL_RELEASE", "NAMESPACES", "RightsFacts", "xmp_packet"]
+__all__ = ["MODEL_RELEASE", "NAMESPACES", "ImageSigner", "RightsFacts", "xmp_packet"]
 
 NAMESPACES = {
     "x": "adobe:ns:meta/",
@@ -61,6 +62,10 @@ class RightsFacts:
     receipt_entry: str | None = None
     receipt_hash: str | None = None
     campaign: str | None = None
+
+
+ImageSigner = Callable[[bytes, str, RightsFacts], bytes]
+"""Signs content credentials into an image (bytes, media type, facts) -> signed bytes; see ``c2pa_signing``."""
 
 
 def _clean(value: str) -> str:
