@@ -50,6 +50,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "age-redeclared": (409, "An age band already recorded cannot be raised by a new declaration"),
     "guardian-self-confirm": (403, "A guardian must confirm from their own device and address, not the minor's"),
     "age-proof-invalid": (400, "The age proof was not accepted"),
+    "age-proof-unavailable": (503, "Age proofs cannot be checked right now"),
     "subject-erased": (410, "The data recorded under this pseudonym was erased"),
 }
 
@@ -97,11 +98,14 @@ class Problem(Exception):
         return body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        payload = json.dumps(self.body(), ensure_ascii=False).encode()
+        # echoed values (a file name, a host) stay data: no raw <, > or & even if the JSON is sniffed or embedded
+        text = json.dumps(self.body(), ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        payload = text.encode()
         headers = [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(payload)).encode()),
             (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
         ]
         headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
