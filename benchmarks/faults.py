@@ -656,7 +656,8 @@ def _last_line(traceback: str) -> str:
 
 HEADER = """# Reliability: faults under a running site
 
-Written by `python benchmarks/faults.py`; re-run it to refresh this page. Each fault runs the example
+Written by `python benchmarks/faults.py`; re-run it to refresh this page (`--only worker,disk` refreshes
+those sections and keeps the others, each stamped with its run). Each fault runs the example
 site (`examples/starlette_site`, `uvicorn --workers 2`, loopback) on servers of its own — a private
 PostgreSQL 15 (initdb in a temp folder, a free port) and a private Redis — so the machine's shared
 servers are never stopped or filled. The same scenarios run, smaller, in `tests/proof/test_faults.py`.
@@ -666,22 +667,55 @@ for hostile input, the fuzz tests in `tests/proof/` and `fuzz/fuzz_multipart.py`
 
 
 def write_doc(outcomes: list[FaultOutcome], fuzz_note: str | None = None) -> None:
-    parts = [HEADER, f"Machine: {machine()}; commit {git_revision()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
-    parts.append("| fault | outcome |")
-    parts.append("|---|---|")
-    parts += [f"| {o.name} | {'as expected' if o.passed else 'NOT as expected: ' + o.problems[0][:140]} |" for o in outcomes]
+    """Write docs/reliability.md: the faults of this run replace their sections; faults not run this time
+    (``--only``) keep theirs from the page, each section naming the run it comes from."""
+    stamp = f"commit {git_revision()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    sections = _sections(existing)
+    for outcome in outcomes:
+        sections[outcome.name] = f"{outcome.markdown()}\n\n_Run: {stamp}._"
+    parts = [HEADER, f"Machine: {machine()}; each section names the run it comes from (latest: {stamp}).", ""]
+    parts += ["| fault | outcome |", "|---|---|"]
+    findings: list[str] = []
+    for name, text in sections.items():
+        found = _findings(text)
+        findings += found
+        problems = [item for item in found if "**Outcome: NOT" in text]
+        parts.append(f"| {name} | {'NOT as expected: ' + problems[0][:140] if problems else 'as expected'} |")
     parts.append("")
-    parts += [o.markdown() + "\n" for o in outcomes]
-    findings = [problem for o in outcomes for problem in o.problems] + [note for o in outcomes for note in o.notes]
+    parts += [text + "\n" for text in sections.values()]
     if findings:
         parts += ["## Findings to fix in ugc_guard", ""] + [f"- {item}" for item in findings] + [""]
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
     marker = "<!-- fuzz -->"
     if fuzz_note is None and marker in existing:
         fuzz_note = existing[existing.index(marker):]
     if fuzz_note:
         parts.append(fuzz_note.strip() + "\n")
     DOC.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _sections(page: str) -> dict[str, str]:
+    """The fault sections of an existing page, by name, in page order (stamped with the page's run when they have none)."""
+    import re
+
+    body = page.split("<!-- fuzz -->", 1)[0]
+    run = re.search(r"commit (\w+); (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", body)
+    found: dict[str, str] = {}
+    for chunk in body.split("\n## ")[1:]:
+        name, _, rest = chunk.partition("\n")
+        if name.startswith("Findings to fix") or "**Outcome:" not in rest:
+            continue
+        text = f"## {name}\n{rest}".rstrip()
+        if "_Run: " not in text and run is not None:
+            text += f"\n\n_Run: commit {run.group(1)}, {run.group(2)}._"
+        found[name] = text
+    return found
+
+
+def _findings(section: str) -> list[str]:
+    """The problems and notes listed under a section's outcome line."""
+    tail = section.split("**Outcome:", 1)[1].split("\n", 1)[1] if "**Outcome:" in section else ""
+    return [line[2:] for line in tail.splitlines() if line.startswith("- ")]
 
 
 def fuzz_summary(seconds: int) -> str:
