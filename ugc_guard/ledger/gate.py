@@ -49,6 +49,21 @@ class GuardianRequest:
     """Confirmed or withdrawn already: the token may not be used again."""
 
 
+def _age_payload(age: AgeResult) -> dict[str, Any]:
+    """Return the public payload of an ``age_result`` entry: band, method, assurance, re-confirmation and,
+    for an attestation, its issuer and expiry (never the attestation, its device key or the nonce)."""
+    payload: dict[str, Any] = {
+        "band": age.band, "method": age.method, "assurance": age.assurance,
+        "reconfirm_at_majority": age.reconfirm_at_majority,
+        "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
+    }
+    if age.issuer is not None:
+        payload["issuer"] = age.issuer
+    if age.attestation_expires is not None:
+        payload["attestation_expires"] = utc_text(age.attestation_expires)
+    return payload
+
+
 def record_acceptance(
     core: LedgerCore, campaign: str, subject: str, terms: TermsShown, age: AgeResult | None, *,
     collection_method: str, policy_digest: str, capacity: str = "self", licence: LicenceShown | None = None,
@@ -57,11 +72,7 @@ def record_acceptance(
     """Append the age result (if any) and the terms acceptance; return the acceptance's receipt."""
     drafts: list[Draft] = []
     if age is not None:
-        drafts.append(Draft("age_result", subject, {
-            "band": age.band, "method": age.method, "assurance": age.assurance,
-            "reconfirm_at_majority": age.reconfirm_at_majority,
-            "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
-        }))
+        drafts.append(Draft("age_result", subject, _age_payload(age)))
     payload: dict[str, Any] = {
         "document_id": terms.document_id, "version": terms.version, "text_sha256": terms.text_sha256,
         "language": terms.language, "collection_method": collection_method, "capacity": capacity,
@@ -90,11 +101,7 @@ def record_acceptance(
 def record_age_result(core: LedgerCore, campaign: str, subject: str, age: AgeResult) -> Receipt:
     """Append an age result on its own (e.g. the app's own verification, after the acceptance) and
     make it the subject's current age band; return its receipt."""
-    draft = Draft("age_result", subject, {
-        "band": age.band, "method": age.method, "assurance": age.assurance,
-        "reconfirm_at_majority": age.reconfirm_at_majority,
-        "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
-    })
+    draft = Draft("age_result", subject, _age_payload(age))
 
     def after(connection: Connection, stored: list[Stored]) -> None:
         upsert_subject(connection, campaign, subject, stored[0].recorded_at, age_band=age.band, age_assurance=age.assurance,

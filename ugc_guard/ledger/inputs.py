@@ -61,12 +61,18 @@ class LicenceShown:
 @dataclass(frozen=True, slots=True)
 class AgeResult:
     """An age check's result. Never the date of birth: a band, the method and the assurance level.
-    ``reconfirm_due`` (a minor's coming of age, as coarse as the gate likes) drives re-confirmation."""
+    ``reconfirm_due`` (a minor's coming of age, as coarse as the gate likes) drives re-confirmation.
+    An attestation (method ``eu-age-verification``) adds who issued it and until when it is valid;
+    the attestation itself, its device key and the request's nonce are never recorded."""
 
     band: str
     method: str
     assurance: str
     reconfirm_due: dt.date | None = None
+    issuer: str | None = None
+    """The attestation's document signer (certificate subject, RFC 4514): a provider, not the person."""
+    attestation_expires: dt.datetime | None = None
+    """The attestation's ``validUntil``."""
 
     @property
     def reconfirm_at_majority(self) -> bool:

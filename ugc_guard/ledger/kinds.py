@@ -54,8 +54,9 @@ TERMS_ACCEPTANCE = register(Kind(
     "Acceptance of a terms text (its SHA-256), by the subject or through guardian entries.",
 ))
 AGE_RESULT = register(Kind(
-    "age_result", frozenset(), _pick("band", "method", "assurance", "reconfirm_at_majority"),
-    "Result of an age check: band, method, assurance level (never the date of birth).",
+    "age_result", frozenset(), _pick("band", "method", "assurance", "reconfirm_at_majority", "issuer", "attestation_expires"),
+    "Result of an age check: band, method, assurance level, and for an attestation its issuer and expiry "
+    "(never the date of birth, nor the attestation).",
 ))
 GUARDIAN_REQUESTED = register(Kind(
     "guardian_requested", EVIDENCE | {"guardian_email"}, _pick("token_sha256", "expires_at", "guardian_index", "channel"),
