@@ -68,8 +68,9 @@ async def age_request(
 
     ``origin`` is the page's origin (``https://host[:port]``) as the browser will give it to the wallet;
     ``root_path`` the ASGI ``root_path`` of a mounted app (it prefixes the ``response_url`` handed back).
-    Returns 404 ``not-found`` when the policy's method is not ``eu-age-verification`` and 400
-    ``invalid-request`` for an origin that is not one.
+    Returns 404 ``not-found`` when the policy's method is not ``eu-age-verification``, 400
+    ``invalid-request`` for an origin that is not one, and the :class:`Problem` the store raises when
+    it cannot keep the request.
     """
     if refusal := _not_offered(policy):
         return problem_response(refusal)
@@ -80,6 +81,8 @@ async def age_request(
         )  # fmt: skip
     except ValueError as error:
         return problem_response(Problem("invalid-request", f"the page's origin is not usable: {error}"))
+    except Problem as problem:  # the nonce store could not keep the request (e.g. age-proof-unavailable)
+        return problem_response(problem)
     return JSONResponse(browser_request(session, f"{root_path}{policy.prefix}/age/response"), headers=_NO_STORE)
 
 
@@ -91,7 +94,7 @@ async def age_response(
     Returns 200 with the result (band, outcome, method, assurance, issuer, attestation expiry and the
     recording's receipt fields) after ``record`` ran; 400 ``age-proof-invalid`` (``reason`` names the
     check) for any presentation that proves nothing, 413 ``form-too-large`` over :data:`RESPONSE_LIMIT`,
-    and whatever :class:`Problem` ``record`` raises (e.g. ``ledger-unavailable``). Never records on a refusal.
+    and whatever :class:`Problem` ``store`` or ``record`` raises (e.g. ``ledger-unavailable``). Never records on a refusal.
     """
     if refusal := _not_offered(policy):
         return problem_response(refusal)
@@ -104,6 +107,8 @@ async def age_response(
         proof = await anyio.to_thread.run_sync(verify_presentation, presentation, session, trust_list(policy), moment)
     except AgeProofError as error:
         return problem_response(Problem("age-proof-invalid", str(error), reason=str(error.reason)))
+    except Problem as problem:  # the nonce store could not be asked: nothing was verified, nothing recorded
+        return problem_response(problem)
     except Exception:  # a check that crashed proves nothing either: refuse (fail closed), and log the bug
         logger.exception("ugc_guard: the age proof verifier failed on a presentation for campaign %s", policy.campaign.id)
         return problem_response(

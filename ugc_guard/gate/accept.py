@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp
 
+from ..policy.age import AgeMethod
 from ..policy.types import duration_seconds
 from ..problems import Problem
 from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
@@ -73,7 +74,7 @@ async def _record(
         language=lang,
         collection_method=method,
         policy_digest=gate.policy_digest,
-        age_band=result.band if result else None,
+        age_band=result.band if result and policy.age.method != AgeMethod.eu_age_verification else None,  # an attestation is recorded already
         age_method=str(policy.age.method),
         age_assurance=policy.age.assurance,
         guardian_required=minor,
@@ -123,7 +124,7 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
     fields_ok = (
         isinstance(data.get("terms_version"), str)
         and all(isinstance(data.get(name, False), bool) for name in ("accept_terms", "accept_licence"))
-        and all(isinstance(data.get(name), str | None) for name in ("birth_date", "age_band", "lang", "own_email"))
+        and all(isinstance(data.get(name), str | None) for name in ("birth_date", "age_band", "lang", "own_email", "country"))
         and isinstance(emails, list) and all(isinstance(email, str) for email in emails)
     )  # fmt: skip
     if not fields_ok:
@@ -142,6 +143,7 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
         tuple(emails),
         data.get("lang"),
         data.get("own_email"),
+        country=data.get("country"),
     )
     lang = terms_language(gate, ctx, given.lang)
     standing = await _standing(gate, ctx)
@@ -175,6 +177,7 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
         tuple(email for email in (form.get("guardian_email", ""), form.get("guardian_email_2", "")) if email.strip()),
         form.get("lang"),
         form.get("own_email"),
+        country=form.get("country"),
     )
     standing = await _standing(gate, ctx)
     subject = ctx.subject
@@ -189,14 +192,20 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
                 "message.html", lang, gate.policy, 403, heading=vocabulary["error_title"],
                 message=vocabulary[refusal.key].format(**refusal.values), alert=True, receipt=None, link=None, link_text="",
             )  # fmt: skip
-        return _form_error(gate, ctx, lang, next_url, refusal.key, Problem(refusal.code).status, refusal.values)
+        return _form_error(gate, ctx, lang, next_url, refusal.key, Problem(refusal.code).status, refusal.values, standing)
     await _record(gate, ctx, subject, given, lang, "click-wrap:unticked-checkbox", result, emails)
     return RedirectResponse(next_url, status_code=303, headers={"cache-control": "no-store"})
 
 
-def _form_error(gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any]) -> ASGIApp:
+def _form_error(
+    gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any],
+    standing: SubjectStatus | None = None,
+) -> ASGIApp:  # fmt: skip
     message = words(lang)[key].format(**values)
-    return render_terms(gate, ctx, lang=lang, next_url=next_url, status=SubjectStatus(), errors=[message], status_code=status_code)
+    age_only = SubjectStatus()  # the page shows no receipt after an error, but an age already proven stays shown
+    if standing is not None:
+        age_only = SubjectStatus(age_band=standing.age_band, age_assurance=standing.age_assurance)
+    return render_terms(gate, ctx, lang=lang, next_url=next_url, status=age_only, errors=[message], status_code=status_code)
 
 
 def _receipt_json(receipt: Receipt) -> dict[str, Any]:

@@ -75,6 +75,14 @@ _EN: dict[str, str] = {
     "so nothing more can be uploaded under these terms.",
     "err_g_self": "This confirmation must be given by the parent or guardian, not from the participant's own browser session. "
     "The parent or guardian should open the link on their own device.",
+    "age_attest_first": "Show your Proof of Age below first; then accept the terms.",
+    "age_attested": "Your Proof of Age was checked: age group {band}.",
+    "err_not_attested": "Show your Proof of Age first: this campaign checks age with the attestation from your wallet.",
+    "country": "Country where you live",
+    "country_hint": "Below a certain age (13 to 16, depending on the country) a parent or guardian must also agree "
+    "to how we use your personal data.",
+    "country_other": "Another country",
+    "err_country": "Choose the country where you live from the list.",
 }
 
 _NL: dict[str, str] = {
@@ -148,6 +156,14 @@ _NL: dict[str, str] = {
     "dus onder deze voorwaarden kan er niets meer worden geüpload.",
     "err_g_self": "Deze bevestiging moet door de ouder of voogd worden gegeven, niet vanuit de browser van de deelnemer. "
     "De ouder of voogd opent de link het best op een eigen apparaat.",
+    "age_attest_first": "Toon hieronder eerst je leeftijdsbewijs; ga daarna akkoord met de voorwaarden.",
+    "age_attested": "Je leeftijdsbewijs is gecontroleerd: leeftijdsgroep {band}.",
+    "err_not_attested": "Toon eerst je leeftijdsbewijs: deze campagne controleert je leeftijd met het bewijs uit je wallet.",
+    "country": "Land waar je woont",
+    "country_hint": "Onder een bepaalde leeftijd (13 tot 16, afhankelijk van het land) moet ook een ouder of voogd akkoord gaan "
+    "met hoe we je persoonsgegevens gebruiken.",
+    "country_other": "Een ander land",
+    "err_country": "Kies het land waar je woont uit de lijst.",
 }
 
 _WORDS = {"en": _EN, "nl": _NL}

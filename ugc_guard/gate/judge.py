@@ -3,7 +3,9 @@
 :func:`settle` returns the age result and guardian addresses or raises :class:`Refusal` (a problem
 code plus the page message). It holds a new age band against the subject's earlier one
 (:mod:`.redeclare`: a band cannot be talked up) and a guardian address against the minor's own
-(:mod:`.mailboxes`). Nothing here reads the request; nothing is recorded but a lower age band.
+(:mod:`.mailboxes`). With ``age.method: eu-age-verification`` the age is the subject's recorded
+attestation (:func:`attested_result`), never something typed. Nothing here reads the request;
+nothing is recorded but a lower age band.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from ..rules.age import AgeError, AgeOutcome, AgeResult, judge_band, judge_birth_date, parse_birth_date
+from ..policy.age import AgeMethod
+from ..rules.age import AgeError, AgeOutcome, AgeResult, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date
+from ..rules.consent_ages import consent_age, guardian_need
 from ..rules.mailboxes import normalise_address, same_mailbox
-from ..rules.redeclare import Declared, RecentRefusals, contradicts, strength
+from ..rules.redeclare import Declared, RecentRefusals, band_range, contradicts, strength
 from ..rules.standing import SubjectStatus
 
 if TYPE_CHECKING:
@@ -46,28 +50,80 @@ class AcceptInput:
     lang: str | None
     own_email: str | None = None
     """The minor's own address (optional): a guardian address reaching the same mailbox is refused."""
+    country: str | None = None
+    """Country of residence (ISO 3166-1 alpha-2), asked where the policy sets ``age.consent_age_by_country``."""
 
 
-def _judge(gate: Gate, given: AcceptInput, today: _dt.date, *, require_licence: bool, own: list[str]) -> tuple[AgeResult | None, list[str]]:
+def attested_result(standing: SubjectStatus, rule: AgeRule) -> AgeResult:
+    """Return the age result of the subject's recorded attestation (method ``eu-age-verification``).
+
+    Raises :class:`Refusal` ``age-not-verified`` when the recorded band (if any) did not come from an
+    attestation. A band the policy no longer admits is the ``refused`` outcome.
+    """
+    if standing.age_band is None or standing.age_assurance != AgeMethod.eu_age_verification:
+        raise Refusal(
+            "age-not-verified", "err_not_attested",
+            "this campaign checks age with a Proof of Age attestation: present one through the age/request and "
+            "age/response endpoints (the terms page's button) before accepting",
+        )  # fmt: skip
+    labels = band_labels(rule)
+    if standing.age_band == labels[0]:
+        return AgeResult(standing.age_band, AgeOutcome.alone, 0)
+    if rule.guardian_minimum is not None and standing.age_band == labels[1]:
+        return AgeResult(standing.age_band, AgeOutcome.with_guardian, rule.minimum - rule.guardian_minimum)
+    return AgeResult(standing.age_band, AgeOutcome.refused, 0)
+
+
+def _age(gate: Gate, given: AcceptInput, standing: SubjectStatus, today: _dt.date) -> tuple[AgeResult | None, int]:
+    """Return the age result by the policy's method (None for ``external``) and the youngest age it
+    admits: the age in years from a birth date, the lowest age of a band otherwise."""
+    method = gate.policy.age.method
+    try:
+        if method == AgeMethod.birth_date:
+            birth = parse_birth_date(given.birth_date or "", today)
+            return judge_birth_date(birth, today, gate.age_rule), age_on(birth, today)
+        if method == AgeMethod.age_band:
+            result = judge_band(given.age_band or "", gate.age_rule)
+        elif method == AgeMethod.eu_age_verification:
+            result = attested_result(standing, gate.age_rule)
+        else:
+            return None, 0  # "external": the app records the age result itself
+    except AgeError as error:
+        code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
+        raise Refusal(code, f"err_{error.reason}", str(error)) from None
+    return result, band_range(result.band)[0]
+
+
+def _country(gate: Gate, given: AcceptInput) -> str | None:
+    """Return the country of residence when the policy asks for it; raises :class:`Refusal` for one that is not a code."""
+    if not gate.policy.age.consent_age_by_country or not (given.country or "").strip():
+        return None
+    code = (given.country or "").strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise Refusal("invalid-request", "err_country", "country must be an ISO 3166-1 alpha-2 code such as NL, or empty")
+    return code
+
+
+def _judge(
+    gate: Gate, given: AcceptInput, standing: SubjectStatus, today: _dt.date, *, require_licence: bool, own: list[str]
+) -> tuple[AgeResult | None, list[str]]:
     """Return the age result and the normalised guardian e-mails, or raise :class:`Refusal`.
 
     ``own`` holds the addresses known to be the person's own (from the app); ``given.own_email`` is added.
+    A guardian is needed for the licence below ``age.minimum`` and, with ``age.consent_age_by_country``,
+    for the personal data below the consent age of the person's country (:mod:`ugc_guard.rules.consent_ages`).
     """
     if given.terms_version != gate.terms_rule.version:
         raise Refusal("terms-version-mismatch", "err_version", f"terms_version must be the current version {gate.terms_rule.version!r}")
     if not given.accept_terms or (require_licence and not given.accept_licence):
         raise Refusal("invalid-request", "err_tick", "accept_terms and accept_licence must both be true")
-    method = gate.policy.age.method
-    try:
-        if method == "birth_date":
-            result: AgeResult | None = judge_birth_date(parse_birth_date(given.birth_date or "", today), today, gate.age_rule)
-        elif method == "age_band":
-            result = judge_band(given.age_band or "", gate.age_rule)
-        else:
-            result = None  # "external": the app records the age result itself
-    except AgeError as error:
-        code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
-        raise Refusal(code, f"err_{error.reason}", str(error)) from None
+    country = _country(gate, given)
+    result, youngest = _age(gate, given, standing, today)
+    age = gate.policy.age
+    need = guardian_need(youngest, age.minimum, country, age.consent_age_by_country)
+    if result is not None and result.outcome is AgeOutcome.alone and need.personal_data:
+        # of age for the licence, not yet for consenting alone to the processing of personal data where they live
+        result = AgeResult(result.band, AgeOutcome.with_guardian, consent_age(country) - youngest)
     if result is not None and result.outcome is AgeOutcome.refused:
         lowest = gate.age_rule.guardian_minimum or gate.age_rule.minimum
         raise Refusal("age-below-minimum", "err_below", f"participants must be at least {lowest}", age=lowest, band=result.band)
@@ -106,7 +162,7 @@ async def settle(
     age = gate.policy.age
     new_strength = strength(str(age.method), age.assurance)
     try:
-        result, emails = _judge(gate, given, today, require_licence=require_licence, own=own)
+        result, emails = _judge(gate, given, standing, today, require_licence=require_licence, own=own)
     except Refusal as refusal:
         if refusal.code == "age-below-minimum" and subject is not None:
             band = str(refusal.values["band"])

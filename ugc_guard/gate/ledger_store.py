@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..agecheck import AgeProof
 from ..ledger import (
     AgeResult,
     AsyncLedger,
@@ -106,6 +107,12 @@ class LedgerGateStore:
     async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
         async with _unavailable_as_store_error():
             receipt = await self.ledger.record_age_result(self.campaign, subject, AgeResult(band, method, assurance))
+        return _receipt(receipt)
+
+    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Receipt:
+        age = AgeResult(proof.band, proof.method, proof.assurance, reconfirm_due, proof.issuer, proof.attestation_expires)
+        async with _unavailable_as_store_error():
+            receipt = await self.ledger.record_age_result(self.campaign, subject, age)
         return _receipt(receipt)
 
     async def request_guardian(self, request: GuardianRequestRecord) -> None:

@@ -12,13 +12,16 @@ from urllib.parse import parse_qs
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
+from ..agecheck.page import age_proof_html
+from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import band_labels
+from ..rules.consent_ages import CONSENT_AGES
 from ..rules.standing import SubjectStatus, missing
 from .i18n import words
 from .lang import choose_language
 from .redirect import safe_next
-from .render import html_page, text_html
+from .render import SCRIPT_PAGE_HEADERS, html_page, text_html
 from .store import StoreUnavailable
 from .subject import ensure_subject
 
@@ -65,11 +68,19 @@ def render_terms(
     receipt: dict[str, Any] | None = None
     if current and status.receipt_id:
         receipt = {"entry_id": status.receipt_id, "entry_hash": status.receipt_hash, "recorded_at": status.accepted_at}
+    attested = status.age_band if status.age_assurance == AgeMethod.eu_age_verification else None
+    age_proof = None
+    if age.method == AgeMethod.eu_age_verification and attested is None:
+        age_proof = age_proof_html(ctx.scope.get("root_path", "").rstrip("/") + gate.prefix, lang)
     return html_page(
         "terms.html",
         lang,
         policy,
         status_code,
+        headers=SCRIPT_PAGE_HEADERS if age_proof is not None else None,
+        age_proof=age_proof,
+        attested_band=attested,
+        countries=sorted(CONSENT_AGES) if age.consent_age_by_country else [],
         campaign=policy.campaign.name,
         languages=sorted(policy.terms.texts),
         next=next_url,
@@ -108,6 +119,10 @@ class PagesStage:
             prefix + "/accept": (("POST",), lambda ctx: handle_accept(gate, ctx)),
             prefix + "/guardian/confirm": (("GET", "HEAD", "POST"), lambda ctx: handle_guardian(gate, ctx)),
         }
+        if gate.policy.age.method == AgeMethod.eu_age_verification:
+            from .age_proof import age_proof_routes
+
+            self.routes.update(age_proof_routes(gate))
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         route = self.routes.get(ctx.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from .markdown import render_markdown
 if TYPE_CHECKING:
     from ..policy import Policy
 
-__all__ = ["PAGE_HEADERS", "html_page", "text_html"]
+__all__ = ["PAGE_HEADERS", "SCRIPT_PAGE_HEADERS", "html_page", "text_html"]
 
 PAGE_HEADERS = {
     "cache-control": "no-store",
@@ -26,6 +27,12 @@ PAGE_HEADERS = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
+}
+SCRIPT_PAGE_HEADERS = {
+    **PAGE_HEADERS,
+    # The terms page with the Proof of Age block: its script from this site, posting to this site only.
+    "content-security-policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
@@ -46,8 +53,10 @@ def text_html(path: str, text: str) -> Markup:
     return render_markdown(text)
 
 
-def html_page(template: str, lang: str, policy: Policy, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Return a rendered page in ``lang`` with the policy's TDM/noai meta tags and the page headers."""
+def html_page(
+    template: str, lang: str, policy: Policy, status_code: int = 200, *, headers: Mapping[str, str] | None = None, **context: Any
+) -> HTMLResponse:
+    """Return a rendered page in ``lang`` with the policy's TDM/noai meta tags and ``headers`` (default :data:`PAGE_HEADERS`)."""
     vocabulary = words(lang)
 
     def t(key: str, **values: Any) -> str:
@@ -67,4 +76,4 @@ def html_page(template: str, lang: str, policy: Policy, status_code: int = 200, 
             **context,
         )
     )
-    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+    return HTMLResponse(body, status_code=status_code, headers=dict(headers) if headers is not None else PAGE_HEADERS)

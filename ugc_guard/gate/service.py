@@ -19,6 +19,7 @@ from .notifier import Notifier, notifier_from_policy
 from .subject import SubjectStage
 
 if TYPE_CHECKING:
+    from ..agecheck import NonceStore
     from ..context import RequestContext
     from ..policy import Policy
     from ..sites import Site
@@ -56,6 +57,20 @@ class Gate:
         self.refusals: Counter[str] = Counter()
         """Refused acceptances per reason (``age-below-minimum``…): all that is kept of them."""
         self._store = store
+        self._nonces: NonceStore | None = None
+
+    @property
+    def nonces(self) -> NonceStore:
+        """Where Proof of Age requests wait for their answer (see :func:`.age_proof.nonce_store_for`); made on first use."""
+        if self._nonces is None:
+            from .age_proof import nonce_store_for
+
+            self._nonces = nonce_store_for(self.site.rate_limit_storage, self.site.campaign)
+        return self._nonces
+
+    @nonces.setter
+    def nonces(self, store: NonceStore) -> None:
+        self._nonces = store
 
     @property
     def store(self) -> GateStore:

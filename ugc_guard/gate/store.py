@@ -10,6 +10,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ..agecheck import AgeProof
 from ..rules.standing import SubjectStatus
 from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
 
@@ -25,6 +26,11 @@ class GateStore(Protocol):
 
     async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
         """Record an age band on its own (a lower band declared after an acceptance); it becomes the current band."""
+        ...
+
+    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Receipt:
+        """Record the result of a verified age attestation (band, method, assurance, issuer, expiry; never the
+        attestation) with a minor's re-confirmation day; it becomes the current band."""
         ...
 
     async def request_guardian(self, request: GuardianRequestRecord) -> None: ...

@@ -75,7 +75,8 @@ def missing(status: SubjectStatus, terms: TermsRule, age: AgeRule, guardians_req
     if status.age_band is None:
         needs.append("age-verification")
     elif status.age_band == labels[0]:
-        pass
+        if status.guardian_status != "not-required" and (status.guardian_status != "confirmed" or status.guardians_confirmed < guardians_required):
+            needs.append("guardian-consent")  # asked for the personal data (consent age by country), or accepted as a minor
     elif age.guardian_minimum is None or status.age_band not in labels[1:-1]:
         needs.append("age-requirement")  # a band this policy never admits (or no longer does)
     elif status.guardian_status != "confirmed" or status.guardians_confirmed < guardians_required:
