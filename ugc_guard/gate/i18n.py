@@ -79,8 +79,7 @@ _EN: dict[str, str] = {
     "age_attested": "Your Proof of Age was checked: age group {band}.",
     "err_not_attested": "Show your Proof of Age first: this campaign checks age with the attestation from your wallet.",
     "country": "Country where you live",
-    "country_hint": "Below a certain age (13 to 16, depending on the country) a parent or guardian must also agree "
-    "to how we use your personal data.",
+    "country_hint": "Depending on the country, below 13 to 16 a parent or guardian must also agree to how we use your personal data.",
     "country_other": "Another country",
     "err_country": "Choose the country where you live from the list.",
 }
