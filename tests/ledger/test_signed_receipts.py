@@ -138,10 +138,12 @@ def test_keys_derive_by_hkdf_per_campaign_and_rotate_newest_first(ledger: Ledger
     assert verify_receipt(old_receipt, keys(kept)).kid == old_log.keys.current.kid
 
 
-def test_the_origin_is_a_stable_host_and_campaign() -> None:
+def test_the_origin_is_a_stable_host_and_campaign(ledger: Ledger) -> None:
     assert log_origin("Shop.Example.", "summer") == ORIGIN
     for host in ("", "has space", "plus+host"):
         with pytest.raises(LedgerError):
             log_origin(host, "summer")
     with pytest.raises(LedgerError):
         key_ring([], "summer")
+    with pytest.raises(LedgerError, match="origin"):
+        ProofLog(ledger, "summer", "two words", [SECRET])

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import anyio.to_thread
 from sqlalchemy import select
 
+from ..proof.merkle import EMPTY_ROOT
+from ..proof.note import NoteError, checkpoint_text, parse_checkpoint
 from . import tree
 from .aio import AsyncLedger
 from .checkpoints import CheckpointCache, SignedCheckpoint, log_origin, tree_head
 from .engine import WRITE, translate_errors
-from .errors import EntryNotFound, LedgerUnavailable
+from .errors import EntryNotFound, LedgerError, LedgerUnavailable
 from .ledger import Ledger
 from .models import ChainHead
 from .receipts import Receipt
@@ -45,7 +47,7 @@ class ProofLog:
     """The log of ``campaign`` in ``ledger``, named ``origin`` (see :func:`checkpoints.log_origin`),
     signed with keys derived from ``secrets`` (newest first; see :mod:`ugc_guard.ledger.signing`).
 
-    Raises :class:`LedgerError` without a secret. Every method raises :class:`LedgerUnavailable`
+    Raises :class:`LedgerError` without a secret or for an origin a checkpoint cannot carry. Every method raises :class:`LedgerUnavailable`
     when the database cannot be reached.
     """
 
@@ -61,7 +63,10 @@ class ProofLog:
     ) -> None:
         self.ledger = ledger.sync if isinstance(ledger, AsyncLedger) else ledger
         self.campaign = campaign
-        self.origin = origin
+        try:
+            self.origin = parse_checkpoint(checkpoint_text(origin, 0, EMPTY_ROOT)).origin
+        except NoteError:
+            raise LedgerError(f"log origin {origin!r} must be non-empty, without spaces or '+'") from None
         self.keys: KeyRing = key_ring(secrets, campaign, generation=generation, retired=retired)
         self._cache = CheckpointCache(origin, self.keys.current)
 

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("campaign", "level", "idx", name=op.f("pk_ledger_tree_nodes")),
+        sqlite_with_rowid=False,  # one B-tree (the key) instead of a rowid table plus its key index
     )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
