@@ -11,11 +11,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import insert, select, text
+from alembic import command
+from sqlalchemy import insert, inspect, select, text
 
 from ugc_guard.ledger import Ledger, LedgerUnavailable, LicenceShown, tree
 from ugc_guard.ledger.models import ChainHead, Entry
 from ugc_guard.ledger.rawsql import Raw
+from ugc_guard.ledger.schema import _config
 from ugc_guard.proof.entries import entry_leaf
 from ugc_guard.proof.merkle import (
     consistency_ranges,
@@ -144,7 +146,14 @@ def test_upgrading_a_ledger_made_without_the_tree_backfills_the_same_tree(ledger
         assert tree.root(connection, CAMPAIGN, size, size) == root_of(leaves(ledger))
     accept(old, "after-upgrade")  # appends continue on the backfilled tree
     assert root_of(leaves(old)) == _root(old)
-    old.upgrade("0005")  # and the downgrade restores the old append path
+    with old._core.engine.begin() as connection:  # the downgrade drops the tree and restores the old append function
+        command.downgrade(_config(connection), "0005")
+        assert "ledger_tree_nodes" not in inspect(connection).get_table_names()
+        if connection.dialect.name == "postgresql":
+            source = connection.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'ugc_ledger_append'")).scalar_one()
+            assert "ledger_tree_nodes" not in source
+    assert old.upgrade() == Ledger.head_revision()
+    assert _root(old) == root_of(leaves(old))
     old.close()
 
 
