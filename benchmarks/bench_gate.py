@@ -23,10 +23,10 @@ from starlette.applications import Starlette
 from benchmarks._report import write_section
 from ugc_guard import UGCGuard
 from ugc_guard.context import RequestContext
-from ugc_guard.gate import find_gate
-from ugc_guard.gate.cache import StatusCache
-from ugc_guard.gate.records import AcceptanceRecord
 from ugc_guard.ledger import Ledger
+from ugc_guard.pages import find_gate
+from ugc_guard.pages.cache import StatusCache
+from ugc_guard.pages.records import AcceptanceRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_TARGET_US, COLD_TARGET_US = 50.0, 1000.0

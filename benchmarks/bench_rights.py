@@ -25,9 +25,9 @@ from benchmarks.bench_ledger import bulk_load, drop_pg, fresh_pg, synthetic_rows
 from tests.conftest import write_policy
 from ugc_guard.ledger import ClientInfo, Ledger, LicenceGrant, PortraitGrant, SubmissionFacts, TermsShown
 from ugc_guard.ledger.canonical import body_json, entry_hash, header_json, utc_text
+from ugc_guard.pages.subjects import export_subject
 from ugc_guard.policy import load_policy
 from ugc_guard.retention import run_retention
-from ugc_guard.rights.subjects import export_subject
 
 SECRET = "bench-secret-" + "b" * 20
 CAMPAIGN = "bench"
@@ -179,7 +179,7 @@ def main() -> None:
 
 NOTES = """The export ledger is the {size}-entry chain of the ledger benchmark (bulk-loaded) plus one subject
 recorded through the real API: one acceptance and 333 submissions with their grants, 1,000 entries
-with sealed client evidence and file names. The export is `ugc_guard.rights.subjects.export_subject`,
+with sealed client evidence and file names. The export is `ugc_guard.pages.subjects.export_subject`,
 which is what `GET {{prefix}}/me/export` and `ugc-guard subject export` run. The retention ledger holds
 {due} submissions uploaded 200 days ago under a `submissions: P90D` rule, with their status-index
 rows. The run uses an in-process deletion hook, so the figure is what ugc_guard costs, not the app's

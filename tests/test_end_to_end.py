@@ -118,7 +118,7 @@ def test_a_minors_upload_records_the_licence_as_granted_with_guardian_consent(
 ) -> None:
     from tests.gate.conftest import Harness, Outbox
     from tests.gate.test_guardian import SEVENTEEN, confirm
-    from ugc_guard.gate import set_notifier
+    from ugc_guard.pages import set_notifier
 
     REACHED.clear()
     ledger = Ledger(sqlite_url, secret="test-secret-" + "x" * 32)

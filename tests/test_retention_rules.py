@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ugc_guard.policy.models import Retention, RetentionRule
-from ugc_guard.retention_rules import SubmissionFacts, submission_due
+from ugc_guard.rules.retention import SubmissionFacts, submission_due
 
 UPLOADED = dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC)
 

@@ -1,7 +1,8 @@
 """The order of the stages: one way, from the request to the app.
 
-request → site (by Host) → client identity → scraping/robots → rate limit → built-in pages → rights (me/*) →
-(upload route) subject status → streaming screening → grants → ledger → app → response headers.
+request → site (by Host) → upload path → subject cookie → scraping/robots → rate limit → built-in pages
+(terms step and me/*) → (upload route) admission → streaming screening → grants and ledger → app → confirmation
+→ response headers.
 
 Each feature module contributes one stage; this is the only place that knows their order.
 """
@@ -9,12 +10,12 @@ Each feature module contributes one stage; this is the only place that knows the
 from __future__ import annotations
 
 from .context import Stage
-from .gate import gate_stages
+from .pages import Gate, PagesStage
 from .ratelimit import Limiter, RateLimitStage
-from .recording import SubmissionRecorder
-from .rights.stage import RightsStage
 from .scraping import ScrapingStage
 from .screening import ScreeningStage
+from .screening.admit import UploadGate
+from .screening.record import SubmissionRecorder
 from .sites import Site
 
 __all__ = ["build_stages"]
@@ -25,14 +26,13 @@ def build_stages(site: Site) -> list[Stage]:
     stages: list[Stage] = []
     policy = site.policy
     limiter = Limiter.for_site(policy.rate_limits, site.rate_limit_storage, site.campaign, policy.scraping.trap_ttl)
-    subject, gate_pages, upload_gate = gate_stages(site)
-    stages.append(subject)  # first: reads the signed subject cookie (rate limits may be per subject); never refuses
+    gate = Gate(site)
+    stages.append(gate.subjects)  # first: reads the signed subject cookie (rate limits may be per subject); never refuses
     stages.append(ScrapingStage(site, limiter.flag_client))  # robots.txt and tdmrep.json are never blocked or limited
     stages.append(RateLimitStage(limiter))
-    stages.append(gate_pages)  # terms, accept, status, guardian confirm under policy.prefix
-    stages.append(RightsStage(site, gate_pages.gate.forget))  # the subject's own page, export and withdrawal under policy.prefix/me
-    stages.append(upload_gate)  # upload routes: current terms + age rule, or 303 / 403
-    recorder = SubmissionRecorder(site, upload_gate.gate)
+    stages.append(PagesStage(gate))  # everything under policy.prefix: terms, accept, status, guardian, age, me
+    stages.append(UploadGate(gate))  # upload routes: admission (current terms + age rule), or 303 / 403
+    recorder = SubmissionRecorder(site, gate)
     # last: receive, screen, record the submission and its grants, then replay the body to the app
     stages.append(ScreeningStage(policy, record=recorder.record, confirm=recorder.confirm, mark_not_stored=recorder.mark_not_stored))
     return stages

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["CATALOGUE", "Problem", "problem_type"]
+__all__ = ["CATALOGUE", "Problem", "ledger_unavailable", "problem_type"]
 
 # code -> (status, title). Codes are an API: never rename one.
 CATALOGUE: dict[str, tuple[int, str]] = {
@@ -110,3 +110,8 @@ class Problem(Exception):
         headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload if scope.get("method") != "HEAD" else b""})
+
+
+def ledger_unavailable(detail: str = "the acceptance ledger cannot be reached; try again in a minute") -> Problem:
+    """Return the 503 ``ledger-unavailable`` refusal: nothing is recorded, so nothing is accepted (fail closed)."""
+    return Problem("ledger-unavailable", detail)

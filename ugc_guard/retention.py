@@ -1,7 +1,7 @@
 """Retention runs: expire submissions and erase personal data when the policy's periods have passed.
 
 ``run_retention`` walks the campaign's submissions that still have a file, in batches by id. For each
-batch, the due ones (:func:`ugc_guard.retention_rules.submission_due`: ISO 8601 period from an explicit
+batch, the due ones (:func:`ugc_guard.rules.retention.submission_due`: ISO 8601 period from an explicit
 anchor; a submission marked used in a production is exempt from the unused-footage rule, seed 001)
 go to the content-deletion hook, and only when the hook succeeded is the batch recorded: per
 submission a ``retention_action`` entry and the status ``expired``, in one transaction. A failing
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from .hooks import HookFailed
 from .ledger.expiry import LIVE
 from .ledger.unconfirmed import unconfirmed_after
-from .retention_rules import SubmissionFacts, due_at, submission_due
-from .rights.withdraw import deletion_event
+from .pages.withdraw import deletion_event
+from .rules.retention import SubmissionFacts, due_at, submission_due
 
 if TYPE_CHECKING:
     from .ledger import Ledger

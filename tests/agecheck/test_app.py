@@ -18,10 +18,10 @@ from tests.agecheck.flow import JSON, REQUEST, RESPONSE, SITE_ORIGIN, answer, as
 from tests.agecheck.wallet import Issuer, issue, new_key, now, present
 from tests.security.conftest import GRANTS, Site, jpeg, make_site
 from ugc_guard.agecheck.page import TEXTS
-from ugc_guard.gate import find_gate
-from ugc_guard.gate.age_proof import SharedNonceStore
-from ugc_guard.gate.subject import COOKIE_NAME
 from ugc_guard.ledger import AgeResult, Ledger
+from ugc_guard.pages import find_gate
+from ugc_guard.pages.age_proof import SharedNonceStore
+from ugc_guard.subject import COOKIE_NAME
 
 __all__ = ["make_site"]  # the hostile suite's site factory, used here as a fixture
 

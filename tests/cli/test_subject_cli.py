@@ -57,7 +57,7 @@ def test_find_by_guardian_email_content_hash_and_receipt(filled: tuple[str, dict
 def test_export_writes_the_documented_document_for_one_subject(filled: tuple[str, dict[str, list[int]]], tmp_path: Path) -> None:
     import jsonschema
 
-    from ugc_guard.rights.export import export_schema
+    from ugc_guard.pages.export import export_schema
 
     url, ids = filled
     out = tmp_path / "alice.json"

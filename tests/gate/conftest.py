@@ -16,8 +16,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from ugc_guard import UGCGuard
-from ugc_guard.gate import Gate, GuardianMessage, find_gate, set_notifier
 from ugc_guard.ledger import Ledger
+from ugc_guard.pages import Gate, GuardianMessage, find_gate, set_notifier
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 MINOR_POLICY = {"age": {"guardian_minimum": 16}}

@@ -8,8 +8,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from ugc_guard.gate.records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
-from ugc_guard.gate.store import StoreUnavailable, TokenSpent
+from ugc_guard.pages.records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from ugc_guard.pages.store import StoreUnavailable, TokenSpent
 from ugc_guard.rules.standing import SubjectStatus
 
 

@@ -194,9 +194,9 @@ def test_ledger_down_fails_closed(make_harness: Callable[..., Harness], tmp_path
     client = harness.client()
     accept_form(client)
     broken = make_harness(ledger_url=harness.ledger_url)
-    from ugc_guard.gate import set_store
-    from ugc_guard.gate.ledger_store import LedgerGateStore
     from ugc_guard.ledger import AsyncLedger
+    from ugc_guard.pages import set_store
+    from ugc_guard.pages.ledger_store import LedgerGateStore
 
     set_store(broken.guard, LedgerGateStore(AsyncLedger(f"sqlite:///{tmp_path}/missing/dir/x.sqlite3", connect_timeout=0.5), "test-campaign"))
     down = broken.client(cookies=dict(client.cookies))

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from starlette.datastructures import Headers
 
-from ugc_guard.gate.forms import FORM_LIMIT, MAX_JSON_DEPTH, parse_form, parse_json, read_body
+from ugc_guard.pages.forms import FORM_LIMIT, MAX_JSON_DEPTH, parse_form, parse_json, read_body
 from ugc_guard.problems import Problem
 
 

@@ -9,7 +9,7 @@ from starlette.authentication import AuthCredentials, AuthenticationBackend, Sim
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
 
-from ugc_guard.gate.notifier import GuardianMessage, SmtpNotifier
+from ugc_guard.pages.notifier import GuardianMessage, SmtpNotifier
 from ugc_guard.policy.models import SmtpNotifier as SmtpSettings
 
 from .conftest import Harness, terms_form

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from ugc_guard.gate.cache import StatusCache
-from ugc_guard.gate.lang import choose_language
-from ugc_guard.gate.markdown import render_markdown
-from ugc_guard.gate.redirect import safe_next
+from ugc_guard.pages.cache import StatusCache
+from ugc_guard.pages.lang import choose_language
+from ugc_guard.pages.markdown import render_markdown
+from ugc_guard.pages.redirect import safe_next
 from ugc_guard.rules.age import AgeError, AgeOutcome, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date, reconfirm_due
 from ugc_guard.rules.standing import SubjectStatus, TermsRule, missing, refusal_code
 

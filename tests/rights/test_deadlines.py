@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ugc_guard.rights.deadlines import add_business_days, deadlines
+from ugc_guard.rules.deadlines import add_business_days, deadlines
 
 
 def test_gdpr_one_month_extendable_by_two() -> None:

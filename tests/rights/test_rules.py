@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from ugc_guard.ledger.requests import RightsRequest
-from ugc_guard.rights.export import WITHHELD, build_export
-from ugc_guard.rights.log import due_rows
-from ugc_guard.rights.withdraw import NotTheirs, parse_target, plan_withdrawal
+from ugc_guard.pages.export import WITHHELD, build_export
+from ugc_guard.pages.log import due_rows
+from ugc_guard.pages.withdraw import NotTheirs, parse_target, plan_withdrawal
 
 OWN = {3: {"status": "stored"}, 5: {"status": "withdrawn"}, 8: {"status": "accepted"}, 9: {"status": "expired"}}
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import jsonschema
 
 from tests.rights.conftest import EVENTS, Site
-from ugc_guard.rights.export import export_schema
+from ugc_guard.pages.export import export_schema
 
 HOOK = {"hooks": {"withdrawal": "tests.rights.conftest:record_event"}}
 

@@ -31,7 +31,7 @@ from tests.rights.conftest import SECRET
 from tests.screening.samples import GRANTS, jpeg, multipart, upload_form
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
-from ugc_guard.rights.export import export_schema
+from ugc_guard.pages.export import export_schema
 
 REPO = Path(__file__).resolve().parents[2]
 CAMPAIGN = "test-campaign"

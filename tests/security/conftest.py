@@ -25,8 +25,8 @@ from starlette.websockets import WebSocket
 from tests.conftest import write_policy
 from tests.gate.conftest import CSRF_RE, Outbox
 from ugc_guard import UGCGuard
-from ugc_guard.gate import set_notifier
 from ugc_guard.ledger import Ledger
+from ugc_guard.pages import set_notifier
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 

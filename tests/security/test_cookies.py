@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ugc_guard.gate.subject import COOKIE_NAME, SubjectCookie
 from ugc_guard.ledger import Ledger
+from ugc_guard.subject import COOKIE_NAME, SubjectCookie
 
 from .conftest import BROWSER_UA, GRANTS, RAW_GRANTS, Site, accept, jpeg, raw_request
 

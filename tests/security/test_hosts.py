@@ -14,8 +14,8 @@ from starlette.websockets import WebSocketDisconnect
 from tests.conftest import write_policy
 from tests.gate.conftest import Outbox
 from ugc_guard import UGCGuard
-from ugc_guard.gate import set_notifier
 from ugc_guard.ledger import Ledger
+from ugc_guard.pages import set_notifier
 
 from .conftest import BROWSER_UA, SECURITY_POLICY, Site, Spy, accept, jpeg, raw_request
 

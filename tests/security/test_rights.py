@@ -21,7 +21,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ugc_guard.ledger import Ledger
-from ugc_guard.rights.subjects import erase_subject
+from ugc_guard.pages.subjects import erase_subject
 
 from .conftest import GRANTS, Site, accept, jpeg
 

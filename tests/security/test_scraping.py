@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from ugc_guard.gate.subject import COOKIE_NAME, SubjectCookie
 from ugc_guard.problems import QUOTA_EXCEEDED
 from ugc_guard.scraping import ScrapingStage
 from ugc_guard.scraping.verify import BotVerifier
+from ugc_guard.subject import COOKIE_NAME, SubjectCookie
 
 from .conftest import BROWSER_UA, GRANTS, Site, jpeg, raw_request
 

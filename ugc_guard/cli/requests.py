@@ -8,7 +8,7 @@ import click
 
 from ..ledger import Ledger
 from ..ledger.requests import REGIMES, REQUEST_KINDS
-from ..rights.log import due_rows
+from ..pages.log import due_rows
 from .ledger import ledger_options
 from .output import emit, format_option
 

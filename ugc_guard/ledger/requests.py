@@ -3,7 +3,7 @@
 Operational data, deliberately kept out of the hash chain (table ``ledger_requests``, migration
 0004): a request is worked on (extended, answered) and its row changes, and a request may come from
 someone who is not a subject yet. What answers it — an export, a withdrawal, an erasure — is recorded
-in the chain as entries. Deadlines come from :func:`ugc_guard.rights.deadlines.deadlines`.
+in the chain as entries. Deadlines come from :func:`ugc_guard.rules.deadlines.deadlines`.
 """
 
 from __future__ import annotations

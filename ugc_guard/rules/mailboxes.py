@@ -2,7 +2,7 @@
 
 Plain functions. A guardian link sent to the minor's own mailbox proves nothing, so a guardian
 address that reaches a mailbox the minor named as theirs (or that the app knows as theirs, see
-:func:`ugc_guard.gate.subject.user_addresses`) is refused. Two spellings reach one mailbox when
+:func:`ugc_guard.subject.user_addresses`) is refused. Two spellings reach one mailbox when
 they differ only in case, in a ``+tag`` (sub-addressing, RFC 5233) or, at Gmail, in dots of the
 local part.
 """

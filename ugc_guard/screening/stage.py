@@ -18,7 +18,7 @@ from ..context import RequestContext
 from ..policy import Policy
 from ..policy.types import duration_seconds
 from ..policy.uploads import UploadRoute
-from ..problems import Problem
+from ..problems import Problem, ledger_unavailable
 from .answer import confirming
 from .clamd import scan
 from .embed import embed_rights
@@ -140,7 +140,7 @@ class ScreeningStage:
             finally:
                 await anyio.to_thread.run_sync(temp.remove)
 
-        unconfirmed = Problem("ledger-unavailable", "the upload could not be confirmed in the ledger, so it does not count "
+        unconfirmed = ledger_unavailable("the upload could not be confirmed in the ledger, so it does not count "
                                                     "as stored; try again later")
         ctx.send_filters.append(confirming(confirm, unconfirmed, ctx.scope, ctx.receive))
         ctx.after_response.append(after)
@@ -196,7 +196,7 @@ class ScreeningStage:
             raise
         except Exception:
             logger.exception("ugc_guard: recording a submission failed; the upload is refused")
-            raise Problem("ledger-unavailable", "the submission could not be recorded; try again later") from None
+            raise ledger_unavailable("the submission could not be recorded; try again later") from None
 
     def _replay(self, ctx: RequestContext, intake: Intake, screened: ScreenedUpload, raw: bool) -> None:
         if screened.replay == "original":

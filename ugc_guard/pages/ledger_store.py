@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LedgerGateStore", "gate_status"]
 
-logger = logging.getLogger("ugc_guard.gate")
+logger = logging.getLogger("ugc_guard.pages")
 
 
 def gate_status(row: LedgerStatus) -> SubjectStatus:
@@ -73,7 +73,7 @@ async def _unavailable_as_store_error() -> AsyncIterator[None]:
 
 
 class LedgerGateStore:
-    """:class:`~ugc_guard.gate.store.GateStore` for one campaign on an :class:`AsyncLedger`."""
+    """:class:`~ugc_guard.pages.store.GateStore` for one campaign on an :class:`AsyncLedger`."""
 
     def __init__(self, ledger: AsyncLedger, campaign: str) -> None:
         self.ledger = ledger

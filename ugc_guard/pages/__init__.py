@@ -1,24 +1,21 @@
-"""The terms and age gate: subject cookie, terms page, accept, status, guardian consent, upload gate.
+"""The built-in pages under the policy prefix: the terms step (terms, status, accept, guardian
+confirmation, Proof of Age) and the subject's own pages (me, export, withdraw), served by one stage.
 
-:func:`gate_stages` gives the pipeline its three stages for a site; :func:`set_notifier` and
-:func:`set_store` replace a running site's notifier or store (tests capture guardian links so).
+:class:`Gate` is a site's shared page state (rules, store, status cache, form tokens, notifier);
+:func:`set_notifier` and :func:`set_store` replace a running site's notifier or store (tests capture
+guardian links so).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..rules.standing import SubjectStatus
-from .enforce import UploadGate
 from .notifier import GuardianMessage, LogNotifier, Notifier, SmtpNotifier
-from .pages import PagesStage
 from .service import Gate
+from .stage import PagesStage
 from .store import GateStore
-
-if TYPE_CHECKING:
-    from ..sites import Site
-    from .subject import SubjectStage
 
 __all__ = [
     "Gate",
@@ -29,18 +26,10 @@ __all__ = [
     "PagesStage",
     "SmtpNotifier",
     "SubjectStatus",
-    "UploadGate",
     "find_gate",
-    "gate_stages",
     "set_notifier",
     "set_store",
 ]
-
-
-def gate_stages(site: Site) -> tuple[SubjectStage, PagesStage, UploadGate]:
-    """Return the subject stage (first in the pipeline), the pages stage and the upload gate of ``site``."""
-    gate = Gate(site)
-    return gate.subjects, PagesStage(gate), UploadGate(gate)
 
 
 def find_gate(guard: Any, campaign: str | None = None) -> Gate:
@@ -51,7 +40,7 @@ def find_gate(guard: Any, campaign: str | None = None) -> Gate:
             for stage in stages:
                 if isinstance(stage, PagesStage):
                     return stage.gate
-    raise LookupError(f"no gate found for campaign {campaign!r}; is the gate in ugc_guard.pipeline?")
+    raise LookupError(f"no pages stage found for campaign {campaign!r}; is it in ugc_guard.pipeline?")
 
 
 def set_notifier(guard_or_site: Any, notifier: Notifier, campaign: str | None = None) -> None:

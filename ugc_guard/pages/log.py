@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from .deadlines import Regime, deadlines
+from ..rules.deadlines import Regime, deadlines
 
 __all__ = ["due_rows"]
 

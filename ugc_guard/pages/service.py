@@ -1,6 +1,6 @@
 """The gate of one campaign site: its precomputed rules, store, cache, notifier and counters.
 
-Built once per site by :func:`ugc_guard.gate.gate_stages`; the subject, pages and upload stages
+Built once per site by :func:`ugc_guard.pages.gate_stages`; the subject, pages and upload stages
 share it (and so share one status cache).
 """
 
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from ..rules.age import AgeRule
 from ..rules.standing import SubjectStatus, TermsRule
+from ..subject import SubjectStage
 from .cache import StatusCache
 from .csrf import FormTokens
 from .notifier import Notifier, notifier_from_policy
-from .subject import SubjectStage
 
 if TYPE_CHECKING:
     from ..agecheck import NonceStore

@@ -17,12 +17,12 @@ from starlette.types import ASGIApp
 
 from ..problems import Problem
 from .forms import body_kind, parse_form, read_body
-from .i18n import words
-from .pages import query_value, terms_language
 from .records import GuardianConfirmation, PendingGuardian
 from .render import html_page, text_html
 from .store import TokenSpent
+from .terms import query_value, terms_language
 from .tokens import hash_token, token_shape_ok
+from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext

@@ -1,7 +1,7 @@
 """How a guardian gets the confirmation link: written to the log, or sent by e-mail.
 
 A notifier is any object with ``async def send_guardian_link(message)``; replace a site's with
-:func:`ugc_guard.gate.set_notifier` (tests capture links that way).
+:func:`ugc_guard.pages.set_notifier` (tests capture links that way).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GuardianMessage", "LogNotifier", "Notifier", "SmtpNotifier", "notifier_from_policy"]
 
-logger = logging.getLogger("ugc_guard.gate")
+logger = logging.getLogger("ugc_guard.pages")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class Notifier(Protocol):
 
 
 class LogNotifier:
-    """Writes the link to the ``ugc_guard.gate`` log (development: no mail server needed)."""
+    """Writes the link to the ``ugc_guard.pages`` log (development: no mail server needed)."""
 
     async def send_guardian_link(self, message: GuardianMessage) -> None:
         logger.warning("ugc_guard: guardian confirmation link for %s (valid until %s): %s", message.to, message.expires_at, message.link)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp
@@ -22,8 +22,9 @@ from ..agecheck.handlers import RESPONSE_LIMIT, age_request, age_response, age_s
 from ..problems import Problem
 from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
 from ..rules.redeclare import Declared, contradicts, strength
+from ..subject import ensure_subject
 from .forms import body_kind, read_body
-from .subject import ensure_subject
+from .routes import Route
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -33,17 +34,16 @@ if TYPE_CHECKING:
 
 __all__ = ["SharedNonceStore", "age_proof_routes", "nonce_store_for"]
 
-logger = logging.getLogger("ugc_guard.gate")
+logger = logging.getLogger("ugc_guard.pages")
 
 REQUEST_LIMIT = 1024
 """The request post carries nothing the server reads (``{}``)."""
 REDIS_TIMEOUT = 2.0
 """Seconds a nonce store operation on Redis may take before the age endpoints answer 503."""
 
-Handler = Callable[["RequestContext"], Coroutine[Any, Any, ASGIApp]]
 
 
-def age_proof_routes(gate: Gate) -> dict[str, tuple[tuple[str, ...], Handler]]:
+def age_proof_routes(gate: Gate) -> dict[str, Route]:
     """Return the pages stage's routes for the Proof of Age: the request, the response and the page's script."""
     prefix = gate.prefix.casefold()
     return {

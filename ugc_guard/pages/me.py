@@ -17,66 +17,58 @@ import anyio.to_thread
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp
 
-from ..gate.csrf import FormTokens, same_origin
-from ..gate.forms import body_kind, parse_form, parse_json, read_body
-from ..gate.lang import choose_language
-from ..gate.render import html_page
 from ..hooks import HookFailed, call_hook
-from ..ledger import ClientInfo, LedgerError, SubjectErased
+from ..ledger import ClientInfo
 from ..problems import Problem
-from .i18n import words
+from .csrf import same_origin
+from .forms import body_kind, parse_form, parse_json, read_body
+from .lang import choose_language
+from .me_words import words
+from .render import html_page
+from .routes import Handler, Route
 from .subjects import export_subject
 from .withdraw import NotTheirs, Scope, file_refs, parse_target, plan_withdrawal, withdrawal_event
 
 if TYPE_CHECKING:
     from ..context import RequestContext
-    from ..sites import Site
+    from .service import Gate
 
-__all__ = ["RightsStage"]
+__all__ = ["MePages"]
 
 logger = logging.getLogger("ugc_guard.rights")
 MAX_REASON = 200
 
 
-class RightsStage:
-    """Serves ``{prefix}/me``, ``/me/export`` and ``/me/withdraw``; every other request goes on."""
+class MePages:
+    """The subject's own page, export and withdrawal; every route needs a subject (401 without one)."""
 
-    def __init__(self, site: Site, forget_status: Callable[[str], None] | None = None) -> None:
-        """``forget_status`` drops a subject's cached standing (the gate's cache) after a withdrawal."""
+    def __init__(self, gate: Gate) -> None:
+        site = gate.site
         policy = site.policy
         self.site = site
-        self.forget_status = forget_status
+        self.gate = gate
         self.policy = policy
-        self.forms = FormTokens(site.secret, site.campaign)
+        self.forms = gate.forms
         self.controller = {"name": policy.controller.name, "contact": str(policy.controller.contact),
                            "privacy_url": str(policy.controller.privacy_url) if policy.controller.privacy_url else None}
         prefix = policy.prefix.casefold()
-        self.me_prefix = prefix + "/me/"
-        self.routes = {
-            prefix + "/me": (("GET", "HEAD"), self.page),
-            prefix + "/me/export": (("GET", "HEAD"), self.export),
-            prefix + "/me/withdraw": (("POST",), self.withdraw),
+        self.prefix = prefix + "/me/"
+        """Every other path under it is ours too: 404, never the app's."""
+        self.routes: dict[str, Route] = {
+            prefix + "/me": (("GET", "HEAD"), self._known(self.page, self.unknown)),
+            prefix + "/me/export": (("GET", "HEAD"), self._known(self.export)),
+            prefix + "/me/withdraw": (("POST",), self._known(self.withdraw)),
         }
 
-    async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
-        route = self.routes.get(ctx.path)
-        if route is None:  # the rest of {prefix}/me/ is ours too: never the app's, and nothing to guess there
-            return Problem("not-found", f"{ctx.path} is not a page of yours") if ctx.path.startswith(self.me_prefix) else None
-        methods, handler = route
-        if ctx.method not in methods:
-            return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
-        if ctx.subject is None:
-            return self.unknown(ctx) if handler == self.page else Problem(
-                "subject-required", "no valid subject cookie; open the terms page on this device first")
-        try:
-            return await handler(ctx)
-        except Problem as problem:
-            return problem
-        except SubjectErased:  # nothing more can be recorded under an erased pseudonym
-            return Problem("subject-erased", "the data recorded under this pseudonym was erased; there is nothing left to withdraw")
-        except LedgerError:
-            logger.exception("ugc_guard: the ledger failed while serving %s", ctx.path)
-            return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
+    def _known(self, handler: Handler, otherwise: Callable[[RequestContext], ASGIApp] | None = None) -> Handler:
+        async def serve(ctx: RequestContext) -> ASGIApp:
+            if ctx.subject is not None:
+                return await handler(ctx)
+            if otherwise is not None:
+                return otherwise(ctx)
+            return Problem("subject-required", "no valid subject cookie; open the terms page on this device first")
+
+        return serve
 
     # -- helpers --------------------------------------------------------------------------------
     def _query(self, ctx: RequestContext, name: str) -> str | None:
@@ -201,5 +193,4 @@ class RightsStage:
         return result
 
     def _forget_status(self, subject: str) -> None:
-        if self.forget_status is not None:
-            self.forget_status(subject)
+        self.gate.forget(subject)

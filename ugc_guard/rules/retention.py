@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .policy.models import Retention, RetentionRule
-from .policy.types import add_duration
+from ..policy.models import Retention, RetentionRule
+from ..policy.types import add_duration
 
 __all__ = ["Due", "SubmissionFacts", "due_at", "submission_due"]
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, TimestampSigner
 
-from .subject import derive_key
+from ..subject import derive_key
 
 __all__ = ["FormTokens", "same_origin"]
 

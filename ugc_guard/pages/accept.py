@@ -21,17 +21,17 @@ from ..policy.types import duration_seconds
 from ..problems import Problem
 from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
 from ..rules.standing import SubjectStatus
+from ..subject import ensure_subject, user_addresses
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
-from .i18n import words
 from .judge import AcceptInput, Refusal, settle
 from .notifier import GuardianMessage
-from .pages import render_terms, status_body, terms_language
 from .records import AcceptanceRecord, GuardianRequestRecord, Receipt
 from .redirect import safe_next
 from .render import html_page
-from .subject import ensure_subject, user_addresses
+from .terms import render_terms, status_body, terms_language
 from .tokens import new_token
+from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AcceptInput", "Refusal", "handle_accept"]
 
-logger = logging.getLogger("ugc_guard.gate")
+logger = logging.getLogger("ugc_guard.pages")
 
 
 async def _standing(gate: Gate, ctx: RequestContext) -> SubjectStatus:

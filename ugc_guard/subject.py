@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, Signer
 from starlette.types import ASGIApp
 
-from ..rules.mailboxes import normalise_address
+from .rules.mailboxes import normalise_address
 
 if TYPE_CHECKING:
-    from ..context import RequestContext
-    from ..sites import Site
+    from .context import RequestContext
+    from .sites import Site
 
 __all__ = ["COOKIE_NAME", "SubjectCookie", "SubjectStage", "derive_key", "ensure_subject", "user_addresses"]
 

@@ -13,14 +13,14 @@ from urllib.parse import quote, urlsplit
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp
 
-from ..problems import Problem
+from ..pages.redirect import safe_next
+from ..pages.store import StoreUnavailable
+from ..problems import Problem, ledger_unavailable
 from ..rules.standing import SubjectStatus, missing, refusal_code
-from .redirect import safe_next
-from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from ..context import RequestContext
-    from .service import Gate
+    from ..pages.service import Gate
 
 __all__ = ["UploadGate"]
 
@@ -41,7 +41,7 @@ class UploadGate:
             try:
                 status = await gate.status(ctx.subject)
             except StoreUnavailable:
-                return Problem("ledger-unavailable", "the acceptance ledger cannot be reached, so no upload is accepted; try again later")
+                return ledger_unavailable("the acceptance ledger cannot be reached, so no upload is accepted; try again later")
         needs = missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required)
         code = refusal_code(needs)
         if code is None:

@@ -1,4 +1,5 @@
-"""HTML responses for the gate's pages: Jinja2 with autoescaping, strict security headers."""
+"""HTML responses for every page under the prefix (terms, guardian, me): one Jinja2 environment with
+autoescaping, one set of strict security headers."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
-from .i18n import words
 from .markdown import render_markdown
+from .me_words import words as me_words
+from .words import words
 
 if TYPE_CHECKING:
     from ..policy import Policy
 
-__all__ = ["PAGE_HEADERS", "SCRIPT_PAGE_HEADERS", "html_page", "text_html"]
+__all__ = ["PAGE_HEADERS", "SCRIPT_PAGE_HEADERS", "html_page", "me_page", "text_html"]
 
 PAGE_HEADERS = {
     "cache-control": "no-store",
@@ -39,7 +41,7 @@ SCRIPT_PAGE_HEADERS = {
 @cache
 def _environment() -> Environment:
     return Environment(
-        loader=PackageLoader("ugc_guard.gate", "templates"),
+        loader=PackageLoader("ugc_guard.pages", "templates"),
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -77,3 +79,22 @@ def html_page(
         )
     )
     return HTMLResponse(body, status_code=status_code, headers=dict(headers) if headers is not None else PAGE_HEADERS)
+
+
+def me_page(lang: str, policy: Policy, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Return ``me.html`` in ``lang`` with the policy's TDM/noai meta tags and the page headers."""
+    vocabulary = me_words(lang)
+
+    def t(key: str, **values: Any) -> str:
+        return vocabulary[key].format(**values)
+
+    def status(name: str) -> str:  # a status a newer ugc_guard wrote is shown as recorded
+        return vocabulary.get(f"status_{name}", name)
+
+    scraping = policy.scraping
+    body = _environment().get_template("me.html").render(
+        t=t, status=status, lang=lang, tdm_reservation=scraping.tdm_reservation,
+        tdm_policy=str(scraping.tdm_policy) if scraping.tdm_policy else None, noai=scraping.noai_headers,
+        today=_dt.date.today().isoformat(), **context,
+    )  # fmt: skip
+    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)

@@ -43,7 +43,7 @@ def subject_campaign(ledger: Ledger, subject: str, campaign: str | None = None) 
 
 def export_subject(ledger: Ledger, campaign: str, subject: str, *, controller: Mapping[str, Any] | None = None,
                    portrait_withdrawable: bool = True) -> dict[str, Any]:
-    """Return the subject's export document (see :func:`ugc_guard.rights.export.build_export`)."""
+    """Return the subject's export document (see :func:`ugc_guard.pages.export.build_export`)."""
     entries: list[dict[str, Any]] = []
     after: int | None = None
     while True:

@@ -18,18 +18,18 @@ from ..problems import Problem
 from ..rules.age import band_labels
 from ..rules.consent_ages import CONSENT_AGES
 from ..rules.standing import SubjectStatus, missing
-from .i18n import words
+from ..subject import ensure_subject
 from .lang import choose_language
 from .redirect import safe_next
 from .render import SCRIPT_PAGE_HEADERS, html_page, text_html
-from .store import StoreUnavailable
-from .subject import ensure_subject
+from .routes import Route
+from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext
     from .service import Gate
 
-__all__ = ["PagesStage", "query_value", "render_terms", "terms_language"]
+__all__ = ["TermsPages", "query_value", "render_terms", "terms_language"]
 
 
 def query_value(ctx: RequestContext, name: str) -> str | None:
@@ -104,8 +104,8 @@ def render_terms(
     )
 
 
-class PagesStage:
-    """Serves the gate's pages; every other request goes on."""
+class TermsPages:
+    """The terms step: terms page, status, accept, guardian confirmation (and Proof of Age when the policy asks)."""
 
     def __init__(self, gate: Gate) -> None:
         from .accept import handle_accept
@@ -113,7 +113,7 @@ class PagesStage:
 
         self.gate = gate
         prefix = gate.prefix.casefold()
-        self.routes = {
+        self.routes: dict[str, Route] = {
             prefix + "/terms": (("GET", "HEAD"), self.terms),
             prefix + "/status": (("GET", "HEAD"), self.status),
             prefix + "/accept": (("POST",), lambda ctx: handle_accept(gate, ctx)),
@@ -123,18 +123,6 @@ class PagesStage:
             from .age_proof import age_proof_routes
 
             self.routes.update(age_proof_routes(gate))
-
-    async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
-        route = self.routes.get(ctx.path)
-        if route is None:
-            return None
-        methods, handler = route
-        if ctx.method not in methods:
-            return Problem("method-not-allowed", f"{ctx.path} accepts {', '.join(methods)}", headers={"allow": ", ".join(methods)})
-        try:
-            return await handler(ctx)
-        except StoreUnavailable:
-            return Problem("ledger-unavailable", "the acceptance ledger cannot be reached; try again in a minute")
 
     async def terms(self, ctx: RequestContext) -> ASGIApp:
         gate = self.gate

@@ -17,19 +17,19 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .gate.lang import choose_language
-from .ledger import LedgerError, SubjectErased
-from .ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
-from .ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
-from .problems import Problem
-from .rules.age import band_labels
-from .rules.standing import missing, refusal_code
-from .screening.models import ScreenedFile, ScreenedUpload, Submission
+from ..ledger import LedgerError, SubjectErased
+from ..ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
+from ..ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
+from ..pages.lang import choose_language
+from ..problems import Problem
+from ..rules.age import band_labels
+from ..rules.standing import missing, refusal_code
+from .models import ScreenedFile, ScreenedUpload, Submission
 
 if TYPE_CHECKING:
-    from .context import RequestContext
-    from .gate.service import Gate
-    from .sites import Site
+    from ..context import RequestContext
+    from ..pages.service import Gate
+    from ..sites import Site
 
 __all__ = ["SWEEP_EVERY", "SubmissionRecorder"]
 

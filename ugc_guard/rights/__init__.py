@@ -1,1 +1,0 @@
-"""Privacy rights: request deadlines, subject export, withdrawal and erasure."""
