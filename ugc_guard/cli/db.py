@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..ledger import Ledger
-from .ledger import ledger_options
+from .source import ledger_options
 
 __all__ = ["db_group"]
 

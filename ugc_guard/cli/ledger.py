@@ -2,88 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from ..ledger import SUBMISSION_STATUSES, EntryView, Ledger, LedgerError, Page, Receipt
-from ..policy import PolicyError, load_policy
 from .output import emit, format_option
+from .source import ledger_options, parse_time
 
-__all__ = ["ledger_group", "ledger_options", "open_ledger"]
+__all__ = ["ledger_group"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def ledger_source(policy_help: str) -> Callable[[F], F]:
-    """The ``--ledger URL`` (env ``UGC_GUARD_LEDGER``) and ``--policy FILE`` options every ledger command takes."""
-
-    def decorate(function: F) -> F:
-        function = click.option("--policy", "policy_file", type=click.Path(dir_okay=False), metavar="FILE", help=policy_help)(function)
-        return click.option(
-            "--ledger", "ledger_url", envvar="UGC_GUARD_LEDGER", metavar="URL",
-            help="Ledger database URL (sqlite:///file or postgresql+psycopg://…); env UGC_GUARD_LEDGER.",
-        )(function)
-
-    return decorate
-
-
-def ledger_options(function: F) -> F:
-    """Add ``--ledger URL`` (env ``UGC_GUARD_LEDGER``) and ``--policy FILE``; pass ``ledger`` to the command
-    and turn every :class:`LedgerError` / :class:`PolicyError` into a one-line ``Error: …``."""
-
-    @ledger_source("Campaign policy: its ledger.url, secret (to open personal fields) and timeouts.")
-    @functools.wraps(function)
-    def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
-        with cli_errors():
-            ledger = open_ledger(ledger_url, policy_file)
-            try:
-                return function(ledger=ledger, **kwargs)
-            finally:
-                ledger.close()
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn ledger and policy errors into click's one-line ``Error: …``."""
-    try:
-        yield
-    except PolicyError as error:
-        raise click.ClickException("; ".join(error.lines)) from None
-    except LedgerError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def open_ledger(url: str | None, policy_file: str | None) -> Ledger:
-    """Return the ledger named by ``--ledger`` or the policy's ``ledger.url`` (``--ledger`` wins).
-    Raises :class:`click.ClickException` when neither is given."""
-    if policy_file is not None:
-        return Ledger.from_policy(load_policy(policy_file), url=url)
-    if not url:
-        raise click.ClickException("no ledger given; pass --ledger URL (or set UGC_GUARD_LEDGER) or --policy FILE")
-    return Ledger(url, secret=os.environ.get("UGC_GUARD_SECRET") or None)
-
-
-def parse_time(option: str, value: str | None) -> dt.datetime | None:
-    """Return an ISO 8601 date or time as aware UTC (naive means UTC). Raises a one-line error naming the option."""
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.ClickException(
-            f"{option}: {value!r} is not an ISO 8601 date or time; write e.g. 2026-03-01 or 2026-03-01T12:00:00Z"
-        ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _paged(fetch: Callable[[int | None], Page], limit: int | None) -> Iterator[EntryView]:

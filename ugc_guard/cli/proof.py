@@ -25,7 +25,7 @@ from ..policy import load_policy
 from ..proof.keys import KeysError, parse_jwks
 from ..proof.receipt import ReceiptError, verify_receipt
 from ..proof.witness import WitnessRefusal, WitnessStore, witness
-from .ledger import cli_errors, ledger_source, open_ledger
+from .source import cli_errors, ledger_source, open_ledger
 
 __all__ = ["proof_group"]
 

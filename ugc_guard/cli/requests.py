@@ -9,8 +9,8 @@ import click
 from ..ledger import Ledger
 from ..ledger.requests import REGIMES, REQUEST_KINDS
 from ..pages.log import due_rows
-from .ledger import ledger_options
 from .output import emit, format_option
+from .source import ledger_options
 
 __all__ = ["requests_group"]
 

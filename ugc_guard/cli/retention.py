@@ -11,8 +11,8 @@ import click
 from ..ledger import Ledger
 from ..policy import Policy
 from ..retention import LOGS_NOTE, run_retention
-from .ledger import parse_time
 from .output import emit, format_option
+from .source import parse_time
 from .subject import deliverer, ledger_and_policy
 
 __all__ = ["retention_group"]

@@ -15,8 +15,8 @@ from ..hooks import HookFailed, call_hook_sync
 from ..ledger import Ledger, LedgerError, Receipt
 from ..pages.subjects import erase_subject, export_subject, find_subjects, subject_campaign
 from ..policy import Policy, load_policy
-from .ledger import cli_errors, ledger_source, open_ledger
 from .output import emit, format_option
+from .source import cli_errors, ledger_source, open_ledger
 
 __all__ = ["deliverer", "ledger_and_policy", "subject_group"]
 
