@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
-from . import expiry, gate, queries, requests, rights, submissions, takedowns, unconfirmed
+from . import expiry, gate, requests, rights, submissions, takedowns, unconfirmed
 from .chain import Draft
 from .core import LedgerCore
 from .engine import translate_errors
@@ -18,13 +18,12 @@ from .expiry import Candidate, SubjectActivity
 from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
 from .locks import JobLock, job_lock
 from .models import Entry, SubjectStatusRow
-from .queries import Filters, Page
-from .receipts import Receipt, ReceiptCheck, receipt_for
+from .reading import LedgerReading
+from .receipts import Receipt, receipt_for
 from .requests import RightsRequest
 from .schema import current_revision, head_revision, upgrade
 from .status import SubjectStatus, read_status, status_of
-from .verify import Verification, check_receipt, verify_chains
-from .views import EntryView, Opener
+from .views import EntryView
 
 if TYPE_CHECKING:
     from ..policy import Policy
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Ledger"]
 
 
-class Ledger:
+class Ledger(LedgerReading):
     """The acceptance ledger at ``url``: append-only entries in one hash chain per campaign.
 
     ``secret`` (the site secret) wraps the per-subject keys that seal personal fields and keys the
@@ -287,77 +286,3 @@ class Ledger:
         draft = Draft(kind, subject, dict(payload), dict(personal or {}), ref=ref, content_sha256=content_sha256,
                       status=status)
         return receipt_for(self._core.append(campaign, [draft]))
-
-    # -- queries ------------------------------------------------------------------------------
-    def _page(self, filters: Filters, limit: int) -> Page:
-        with self._core.connect() as connection:
-            return queries.list_entries(connection, Opener(connection, self._core.sealer), filters, limit)
-
-    def acceptances(self, *, campaign: str | None = None, subject: str | None = None, terms_version: str | None = None,
-                    since: dt.datetime | None = None, until: dt.datetime | None = None, after: int | None = None,
-                    limit: int = 100) -> Page:
-        """Return a page of terms acceptances, oldest first; pass ``after=page.next`` for the next page."""
-        return self._page(Filters(campaign, subject, terms_version, None, None, since, until, after,
-                                   ("terms_acceptance",)), limit)
-
-    def submissions(self, *, campaign: str | None = None, subject: str | None = None, status: str | None = None,
-                    content_sha256: str | None = None, since: dt.datetime | None = None,
-                    until: dt.datetime | None = None, after: int | None = None, limit: int = 100) -> Page:
-        """Return a page of submissions (``status`` filters on the current status), oldest first."""
-        return self._page(Filters(campaign, subject, None, status, content_sha256, since, until, after,
-                                  ("submission",)), limit)
-
-    def history(self, subject: str, *, campaign: str | None = None, since: dt.datetime | None = None,
-                until: dt.datetime | None = None, after: int | None = None, limit: int = 1000) -> Page:
-        """Return a page of the subject's whole history (every kind), oldest first."""
-        return self._page(Filters(campaign, subject, None, None, None, since, until, after), limit)
-
-    def entries(self, *, campaign: str | None = None, subject: str | None = None, kinds: Sequence[str] = (),
-                since: dt.datetime | None = None, until: dt.datetime | None = None, after: int | None = None,
-                limit: int = 100) -> Page:
-        """Return a page of entries of any ``kinds``, oldest first."""
-        return self._page(Filters(campaign, subject, None, None, None, since, until, after, tuple(kinds)), limit)
-
-    def iter_entries(self, *, campaign: str | None = None, kinds: Sequence[str] = (), since: dt.datetime | None = None,
-                     until: dt.datetime | None = None) -> Iterator[EntryView]:
-        """Yield every matching entry oldest first, streamed in constant memory (for exports)."""
-        with self._core.connect() as connection:
-            opener = Opener(connection, self._core.sealer)
-            yield from queries.iter_entries(connection, opener, Filters(campaign, None, None, None, None, since, until,
-                                                                        None, tuple(kinds)))
-
-    def entry(self, entry_id: int) -> EntryView | None:
-        """Return one entry by id, or None."""
-        page = self._page(Filters(after=entry_id - 1), 1)
-        return page.items[0] if page.items and page.items[0].id == entry_id else None
-
-    def grants(self, submission_id: int) -> list[EntryView]:
-        """Return the submission and every entry about it (licence and portrait grants, statuses…)."""
-        with self._core.connect() as connection:
-            return queries.grants(connection, Opener(connection, self._core.sealer), submission_id)
-
-    def by_content(self, content_sha256: str) -> list[dict[str, Any]]:
-        """Return who granted what for a file, by its (original or re-encoded) SHA-256."""
-        with self._core.connect() as connection:
-            return queries.by_content(connection, Opener(connection, self._core.sealer), content_sha256)
-
-    def stats(self, campaign: str | None = None) -> dict[str, Any]:
-        """Return entry counts per campaign and kind, submission statuses and erased subjects."""
-        with self._core.connect() as connection:
-            return queries.stats(connection, campaign)
-
-    # -- verification -------------------------------------------------------------------------
-    def verify(self, campaign: str | None = None, *, progress: Callable[[int], None] | None = None) -> Verification:
-        """Recompute every hash chain (streaming); return what was checked and the first bad entry per campaign."""
-        with self._core.connect() as connection:
-            return verify_chains(connection, campaign, progress)
-
-    def verify_receipt(self, receipt: Receipt | dict[str, Any] | str) -> ReceiptCheck:
-        """Check a receipt (object, dict or JSON text) against the ledger. Raises :class:`ReceiptInvalid`
-        when it is not a receipt at all."""
-        if isinstance(receipt, str):
-            receipt = Receipt.from_json(receipt)
-        elif isinstance(receipt, dict):
-            receipt = Receipt.from_dict(receipt)
-        with self._core.connect() as connection:
-            return check_receipt(connection, receipt)
