@@ -53,11 +53,13 @@ def test_operator_commands(sqlite_ledger: Ledger, tmp_path: Path) -> None:
     assert verify_receipt(output("proof", "receipt", str(acceptance)), parse_jwks(keys)).entry_id == acceptance
     proof = json.loads(output("proof", "consistency", "2"))
     assert (proof["from"], proof["to"], len(proof["proof"])) == (2, 4, 1)
+    for index in range(14):
+        accept(sqlite_ledger, f"more{index}")
     checked = run_cli("proof", "tree", "--ledger", sqlite_ledger.url, cwd=tmp_path)
     root = base64.b64encode(proof_log(sqlite_ledger).checkpoint().root).decode()
-    assert checked.returncode == 0 and checked.stdout == f"campaign {CAMPAIGN}: 4 entries, root {root}, stored tree matches\n"
+    assert checked.returncode == 0 and checked.stdout == f"campaign {CAMPAIGN}: 32 entries, root {root}, stored tree matches\n"
     with sqlite_ledger._core.engine.begin() as connection:
-        connection.execute(text("UPDATE ledger_tree_nodes SET hash = :forged WHERE level = 2"), {"forged": bytes(32)})
+        connection.execute(text("UPDATE ledger_tree_nodes SET hash = :forged WHERE level = 4"), {"forged": bytes(32)})
     damaged = run_cli("proof", "tree", "--ledger", sqlite_ledger.url, cwd=tmp_path)
     assert damaged.returncode == 1 and "STORED TREE DIFFERS (run with --rebuild)" in damaged.stdout
     rebuilt = run_cli("proof", "tree", "--rebuild", "--ledger", sqlite_ledger.url, cwd=tmp_path)

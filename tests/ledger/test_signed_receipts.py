@@ -103,7 +103,7 @@ def test_the_log_refuses_to_sign_a_second_root_for_a_size(ledger: Ledger, log: P
     accept(ledger, "x")
     log.checkpoint()
     with ledger._core.engine.begin() as connection:
-        connection.execute(text("UPDATE ledger_tree_nodes SET hash = :forged"), {"forged": bytes(32)})
+        connection.execute(text("UPDATE ledger_entries SET hash = :forged WHERE position = 1"), {"forged": "0" * 64})
     with pytest.raises(LedgerError, match="fork"):
         log.checkpoint()
 

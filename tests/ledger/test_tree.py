@@ -28,14 +28,14 @@ from ugc_guard.proof.merkle import (
     verify_inclusion,
 )
 
-from .conftest import CAMPAIGN, LICENCE, SECRET, TERMS, accept, sha, submit
+from .conftest import ADULT, CAMPAIGN, LICENCE, SECRET, TERMS, accept, sha, submit
 
 
 def leaves(ledger: Ledger, campaign: str = CAMPAIGN) -> list[bytes]:
     return [entry_leaf(view.hash) for view in sorted(ledger.iter_entries(campaign=campaign), key=lambda view: view.position)]
 
 
-def fill(ledger: Ledger) -> None:
+def fill(ledger: Ledger, extra: int = 0) -> None:
     """Appends of every shape: single entries, batches of 2 and 3, the guarded paths (a guardian's
     confirmation, the app's answer settling a submission), statuses, erasure."""
     first = accept(ledger, "a")
@@ -59,16 +59,18 @@ def fill(ledger: Ledger) -> None:
     submit(ledger, "c1", first.entry_id, "photo-2")
     ledger.erase_subject(CAMPAIGN, "c2", reason="request")
     accept(ledger, "other", campaign="winter")
+    for index in range(extra):
+        accept(ledger, f"extra{index}", age=None if index % 3 else ADULT)
 
 
 LICENCE_SHOWN = LicenceShown(LICENCE.licence_id, LICENCE.version, LICENCE.text_sha256)
 
 
 def test_the_stored_tree_is_the_rfc_tree_after_every_kind_of_append(ledger: Ledger) -> None:
-    fill(ledger)
+    fill(ledger, extra=30)  # 24 entries of every kind, then 40 from acceptances: four tiles, subtrees up to level 6
     hashed = leaves(ledger)
     size = len(hashed)
-    assert size == 24
+    assert size == 64
     with ledger._core.connect() as connection:
         assert tree.tree_size(connection, CAMPAIGN) == size
         for n in range(size + 1):
@@ -102,12 +104,14 @@ def test_a_proof_reads_two_queries_of_logarithmically_many_hashes(ledger: Ledger
         assert len(needed_nodes(consistency_ranges(size // 2 + 1, size))) <= 2 * size.bit_length()
 
 
-def test_an_append_stores_about_one_node_per_entry(ledger: Ledger) -> None:
-    for index in range(32):
+def test_one_row_is_stored_per_eight_entries(ledger: Ledger) -> None:
+    for index in range(64):
         ledger.append_entry(CAMPAIGN, "note", {"n": index})
-    with ledger._core.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM ledger_tree_nodes WHERE campaign = :c"), {"c": CAMPAIGN}).scalar_one()
-    assert count == 31  # a perfect tree of 32 leaves has 31 nodes above them
+        with ledger._core.connect() as connection:
+            stored = connection.execute(text("SELECT level, idx FROM ledger_tree_nodes WHERE campaign = :c"), {"c": CAMPAIGN}).all()
+        assert len(stored) == (index + 1) // 16 * 2 - ((index + 1) // 16).bit_count()  # subtrees of 16 leaves or more
+    assert sorted(tuple(row) for row in stored) == [(4, 0), (4, 1), (4, 2), (4, 3), (5, 0), (5, 1), (6, 0)]
+    assert tree.TILE == 4  # ugc_ledger_append (migration 0006) stores from level 4 as well
 
 
 @pytest.fixture
@@ -128,7 +132,7 @@ def second_url(ledger_url: str, tmp_path: Any) -> Iterator[str]:
 
 
 def test_upgrading_a_ledger_made_without_the_tree_backfills_the_same_tree(ledger: Ledger, second_url: str) -> None:
-    fill(ledger)
+    fill(ledger, extra=20)
     old = Ledger(second_url, secret=SECRET)
     assert old.upgrade("0005") == "0005"
     with ledger._core.connect() as source:
@@ -141,7 +145,7 @@ def test_upgrading_a_ledger_made_without_the_tree_backfills_the_same_tree(ledger
     assert old.upgrade() == Ledger.head_revision()
     with old._core.connect() as connection:
         rebuilt = connection.execute(text("SELECT campaign, level, idx, hash FROM ledger_tree_nodes ORDER BY 1, 2, 3")).all()
-        assert [tuple(row) for row in rebuilt] == [tuple(row) for row in nodes] and len(nodes) == 24 - 2 + 1
+        assert [tuple(row) for row in rebuilt] == [tuple(row) for row in nodes] and len(nodes) == 4  # 51 leaves: three tiles, one node above
         size = tree.tree_size(connection, CAMPAIGN)
         assert tree.root(connection, CAMPAIGN, size, size) == root_of(leaves(ledger))
     accept(old, "after-upgrade")  # appends continue on the backfilled tree
@@ -164,17 +168,17 @@ def _root(ledger: Ledger, campaign: str = CAMPAIGN) -> bytes:
 
 
 def test_a_missing_node_stops_appends_until_the_tree_is_rebuilt(ledger: Ledger) -> None:
-    for index in range(3):
+    for index in range(31):
         ledger.append_entry(CAMPAIGN, "note", {"n": index})
     with ledger._core.engine.begin() as connection:
-        connection.execute(text("DELETE FROM ledger_tree_nodes WHERE campaign = :c AND level = 1 AND idx = 0"), {"c": CAMPAIGN})
+        connection.execute(text("DELETE FROM ledger_tree_nodes WHERE campaign = :c AND level = 4 AND idx = 0"), {"c": CAMPAIGN})
     with pytest.raises(LedgerUnavailable, match="rebuild"):
-        ledger.append_entry(CAMPAIGN, "note", {"n": 3})
+        ledger.append_entry(CAMPAIGN, "note", {"n": 31})  # completes the second tile, which needs the first
     with pytest.raises(LedgerUnavailable, match="rebuild"):
         _root(ledger)
     with ledger._core.engine.begin() as connection:
-        assert tree.rebuild(connection, CAMPAIGN) == (3, root_of(leaves(ledger)))
-    ledger.append_entry(CAMPAIGN, "note", {"n": 3})
+        assert tree.rebuild(connection, CAMPAIGN) == (31, root_of(leaves(ledger)), False)  # (4, 0) was missing
+    ledger.append_entry(CAMPAIGN, "note", {"n": 31})
     assert _root(ledger) == root_of(leaves(ledger))
 
 

@@ -132,7 +132,7 @@ def _append_once(
     moment, bound_now = utc_text(now), raw.time(now)
     rows: list[tuple[Any, ...]] = []
     stored: list[Stored] = []
-    size, last = position, previous
+    size = position
     for draft, entry_id, ref, payload, body in _prepare(campaign, drafts, ids, keys):
         position += 1
         header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
@@ -144,7 +144,7 @@ def _append_once(
                              draft.terms_version, draft.status, payload, previous, digest))
         previous = digest
     raw.insert_entries(rows)
-    tree.extend(raw, campaign, size, last, [entry.hash for entry in stored])
+    tree.extend(raw, campaign, size, [entry.hash for entry in stored])
     raw.execute("UPDATE ledger_chain_heads SET position = ?, hash = ?, updated_at = ? WHERE campaign = ?",
                 (position, previous, bound_now, campaign))
     return stored

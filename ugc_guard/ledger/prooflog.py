@@ -23,7 +23,7 @@ from . import tree
 from .aio import AsyncLedger
 from .checkpoints import CheckpointCache, SignedCheckpoint, log_origin, tree_head
 from .engine import WRITE, translate_errors
-from .errors import EntryNotFound, LedgerError, LedgerUnavailable
+from .errors import EntryNotFound, LedgerError
 from .ledger import Ledger
 from .models import ChainHead
 from .receipts import Receipt
@@ -175,7 +175,7 @@ class AsyncProofLog:
 def rebuild_trees(ledger: Ledger, campaign: str | None = None, *, write: bool = True) -> dict[str, tuple[int, bytes, bool]]:
     """Recompute the Merkle tree of one campaign (or all) from the entries, holding each campaign's
     chain lock so no append runs meanwhile. Returns, per campaign, the size, the root computed from
-    the entries and whether the stored tree had that root. ``write=False`` only compares. The root
+    the entries and whether the stored nodes were exactly the computed ones. ``write=False`` only compares. The root
     changes only if stored nodes were damaged: checkpoints and witnesses, not the database, are the anchor."""
     core = ledger._core
     with core.connect() as connection:
@@ -184,10 +184,5 @@ def rebuild_trees(ledger: Ledger, campaign: str | None = None, *, write: bool = 
     for name in campaigns:
         with translate_errors(core.url), core.engine.connect().execution_options(**WRITE) as connection, connection.begin():
             connection.execute(select(ChainHead.position).where(ChainHead.campaign == name).with_for_update())
-            try:
-                stored: bytes | None = tree_head(connection, name)[1]
-            except LedgerUnavailable:  # nodes missing
-                stored = None
-            size, root = tree.rebuild(connection, name, write=write)
-            done[name] = (size, root, stored == root)
+            done[name] = tree.rebuild(connection, name, write=write)
     return done

@@ -2,11 +2,13 @@
 
 Leaf ``i`` is the entry at position ``i + 1``; its leaf hash is ``SHA-256(0x00 || entry hash)``
 (:func:`ugc_guard.proof.entries.entry_leaf`). ``ledger_tree_nodes`` holds the hash of every
-complete subtree above the leaves, keyed by (campaign, level, index); the leaves themselves are the
-entries' ``hash`` column. Appending leaf ``i`` completes one node per trailing 1-bit of ``i``, made
-from nodes already stored, in the append's transaction and under its chain lock (PostgreSQL does
-the same inside ``ugc_ledger_append``, migration 0006). Any root, inclusion or consistency proof is
-then O(log n) stored hashes, read in at most two queries.
+complete subtree of :data:`TILE` levels or more, keyed by (campaign, level, index): one row per 8
+entries. A smaller subtree (at most 16 leaves, within one *tile*) is hashed from the entries' own
+``hash`` column when a proof needs it. The append that completes a tile stores the subtrees it
+completes, from the tile's leaves and the nodes already stored, in the append's transaction and under
+its chain lock (PostgreSQL does the same inside ``ugc_ledger_append``, migration 0006); the other 15
+appends of a tile do nothing here. Any root, inclusion or consistency proof then reads O(log n)
+stored hashes and at most a few tiles of leaves, in two queries.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ from ..proof.merkle import EMPTY_ROOT, Node, consistency_ranges, inclusion_range
 from .errors import LedgerError, LedgerUnavailable
 from .rawsql import Raw
 
-__all__ = ["TreeSizeError", "consistency", "extend", "grow", "inclusion", "read_nodes", "rebuild", "root", "tree_size"]
+__all__ = ["TILE", "TreeSizeError", "consistency", "extend", "grow", "inclusion", "read_nodes", "rebuild", "root", "tree_size"]
 
+TILE = 4
+"""Subtrees below this level are not stored (a tile is 2**TILE = 16 leaves)."""
+WIDTH = 1 << TILE
 _BATCH = 10_000
+_MISSING = "the Merkle tree of campaign {!r} lacks stored nodes; run ugc-guard proof tree --rebuild"
 
 
 class TreeSizeError(LedgerError):
@@ -31,40 +37,57 @@ class TreeSizeError(LedgerError):
 
 
 def _needed_levels(size: int, count: int) -> list[int]:
-    """Return the levels of the right-border subtrees of a ``size``-leaf tree that appending ``count``
-    leaves merges (from the lowest up; they are the lowest of the set bits of ``size``)."""
-    return [level for level in range(size.bit_length()) if size >> level & 1 and ((size >> level) + 1) << level <= size + count]
+    """Return the levels (>= TILE) of the stored right-border subtrees of a ``size``-leaf tree that
+    appending ``count`` leaves merges (the lowest of the set bits of ``size`` at or above TILE)."""
+    return [level for level in range(TILE, size.bit_length()) if size >> level & 1 and ((size >> level) + 1) << level <= size + count]
 
 
-def grow(size: int, hashes: Sequence[str], border: dict[int, bytes]) -> list[tuple[int, int, bytes]]:
-    """Return the (level, index, hash) nodes above the leaves completed by appending entries with hex
-    ``hashes`` to a tree of ``size`` leaves. ``border`` maps each level :func:`_needed_levels` names
-    to the hash of the complete subtree at the tree's right border (level 0: the last leaf hash)."""
+def grow(size: int, hashes: Sequence[str], border: dict[int, bytes], tile: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+    """Return the (level, index, hash) subtrees of TILE levels or more completed by appending entries
+    with hex ``hashes`` to a tree of ``size`` leaves. ``border`` maps each level :func:`_needed_levels`
+    names to the stored subtree at the tree's right border; ``tile`` holds the leaf hashes of the
+    incomplete tile at the end of the tree (``size % WIDTH`` of them)."""
     stack = [(level, border[level]) for level in sorted(border, reverse=True)]
     made: list[tuple[int, int, bytes]] = []
-    for index, digest in enumerate(hashes, start=size):
-        node, level = entry_leaf(digest), 0
+    for index, leaf in enumerate([*tile, *(entry_leaf(digest) for digest in hashes)], start=size - len(tile)):
+        node, level = leaf, 0
         while stack and stack[-1][0] == level:
             node = node_hash(stack.pop()[1], node)
             level += 1
-            made.append((level, index >> level, node))
+            if level >= TILE:
+                made.append((level, index >> level, node))
         stack.append((level, node))
     return made
 
 
-def extend(raw: Raw, campaign: str, size: int, previous: str, hashes: Sequence[str]) -> None:
-    """Store the nodes completed by appending ``hashes`` after ``size`` entries (``previous`` is the hash
-    of entry ``size``). Runs in the append's transaction, under its lock. Raises :class:`LedgerUnavailable`
-    when a stored node it needs is missing (the tree must be rebuilt: ``ugc-guard proof tree --rebuild``)."""
-    levels = _needed_levels(size, len(hashes))
-    border: dict[int, bytes] = {0: entry_leaf(previous)} if 0 in levels else {}
-    upper = [(level, (size >> level) - 1) for level in levels if level > 0]
-    if upper:
-        found = _upper_nodes(raw, campaign, upper)
-        if len(found) != len(upper):
-            raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks stored nodes; run ugc-guard proof tree --rebuild")
-        border.update((level, digest) for (level, _), digest in found.items())
-    _insert(raw, campaign, grow(size, hashes, border))
+def extend(raw: Raw, campaign: str, size: int, hashes: Sequence[str]) -> None:
+    """Store the subtrees completed by appending entries with ``hashes`` after ``size`` entries (nothing,
+    unless the batch completes a tile). Runs in the append's transaction, under its lock. Raises
+    :class:`LedgerUnavailable` when a stored node or leaf it needs is missing (``ugc-guard proof tree --rebuild``)."""
+    partial = size % WIDTH
+    if partial + len(hashes) < WIDTH:
+        return
+    tile = _leaves(raw, campaign, range(size - partial, size))
+    upper = [(level, (size >> level) - 1) for level in _needed_levels(size, len(hashes))]
+    found = _upper_nodes(raw, campaign, upper) if upper else {}
+    if len(found) != len(upper) or len(tile) != partial:
+        raise LedgerUnavailable(_MISSING.format(campaign))
+    border = {level: digest for (level, _), digest in found.items()}
+    _insert(raw, campaign, grow(size, hashes, border, [tile[index] for index in range(size - partial, size)]))
+
+
+def _leaves(raw: Raw, campaign: str, indexes: Iterable[int]) -> dict[int, bytes]:
+    """Return the leaf hashes of the leaf ``indexes`` found (an index is its position - 1)."""
+    wanted = sorted(set(indexes))
+    found: dict[int, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = raw.execute(
+            f"SELECT position, hash FROM ledger_entries WHERE campaign = ? AND position IN ({', '.join('?' * len(chunk))})",
+            (campaign, *(index + 1 for index in chunk)),
+        ).fetchall()
+        found.update((row[0] - 1, entry_leaf(row[1])) for row in rows)
+    return found
 
 
 def _insert(raw: Raw, campaign: str, nodes: list[tuple[int, int, bytes]]) -> None:
@@ -90,22 +113,23 @@ def _upper_nodes(raw: Raw, campaign: str, wanted: Sequence[Node]) -> dict[Node, 
 
 
 def read_nodes(connection: Connection, campaign: str, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """Return the stored hashes of the perfect subtrees ``wanted`` (leaves from the entries' hashes).
-    Raises :class:`LedgerUnavailable` when one is missing (the tree must be rebuilt)."""
+    """Return the hashes of the perfect subtrees ``wanted``: stored ones read, smaller ones hashed from
+    their leaves. Raises :class:`LedgerUnavailable` when a node or leaf is missing (the tree must be rebuilt)."""
     raw = Raw(connection)
     wanted = sorted(set(wanted))
-    leaves = [index for level, index in wanted if level == 0]
-    found = _upper_nodes(raw, campaign, [node for node in wanted if node[0] > 0])
-    for start in range(0, len(leaves), 500):
-        chunk = leaves[start : start + 500]
-        rows = raw.execute(
-            f"SELECT position, hash FROM ledger_entries WHERE campaign = ? AND position IN ({', '.join('?' * len(chunk))})",
-            (campaign, *(index + 1 for index in chunk)),
-        ).fetchall()
-        found.update(((0, row[0] - 1), entry_leaf(row[1])) for row in rows)
+    small = [node for node in wanted if node[0] < TILE]
+    found = _upper_nodes(raw, campaign, [node for node in wanted if node[0] >= TILE])
+    leaves = _leaves(raw, campaign, (leaf for level, index in small for leaf in range(index << level, (index + 1) << level)))
+    for level, index in small:
+        row = [leaves.get(leaf) for leaf in range(index << level, (index + 1) << level)]
+        if any(leaf is None for leaf in row):
+            continue
+        hashes: list[bytes] = [leaf for leaf in row if leaf is not None]
+        while len(hashes) > 1:
+            hashes = [node_hash(hashes[pair], hashes[pair + 1]) for pair in range(0, len(hashes), 2)]
+        found[level, index] = hashes[0]
     if len(found) != len(wanted):
-        missing = sorted(set(wanted) - set(found))[0]
-        raise LedgerUnavailable(f"the Merkle tree of campaign {campaign!r} lacks node {missing}; run ugc-guard proof tree --rebuild")
+        raise LedgerUnavailable(_MISSING.format(campaign))
     return found
 
 
@@ -146,19 +170,23 @@ def consistency(connection: Connection, campaign: str, old: int, new: int, limit
     return [range_hash(low, high, nodes) for low, high in ranges]
 
 
-def rebuild(connection: Connection, campaign: str, *, write: bool = True) -> tuple[int, bytes]:
-    """Recompute the campaign's tree from its entries' hashes; return its size and root. With ``write``
-    (the migration's backfill, and a repair) the stored nodes are replaced; without, nothing changes
-    (compare the result with :func:`root` to check the stored tree). Raises :class:`LedgerError` when
-    positions are not 1…n."""
+def rebuild(connection: Connection, campaign: str, *, write: bool = True) -> tuple[int, bytes, bool]:
+    """Recompute the campaign's tree from its entries' hashes; return its size, its root and whether
+    the stored nodes were exactly these. With ``write`` (the migration's backfill, and a repair) the
+    stored nodes are replaced; without, nothing changes. Raises :class:`LedgerError` when positions
+    are not 1…n."""
     raw = Raw(connection)
+    stored = {
+        (row[0], row[1]): bytes(row[2])
+        for row in raw.execute("SELECT level, idx, hash FROM ledger_tree_nodes WHERE campaign = ?", (campaign,)).fetchall()
+    }
     if write:
         raw.execute("DELETE FROM ledger_tree_nodes WHERE campaign = ?", (campaign,))
     driver: Any = connection.connection.driver_connection
     reader = driver.cursor(name="ugc_tree_rebuild") if raw.postgres else driver.cursor()  # PostgreSQL: streamed
     reader.execute(raw.sql("SELECT position, hash FROM ledger_entries WHERE campaign = ? ORDER BY position"), (campaign,))
     stack: list[tuple[int, bytes]] = []
-    size = 0
+    size, matched = 0, True
     while rows := reader.fetchmany(_BATCH):
         made: list[tuple[int, int, bytes]] = []
         for position, digest in rows:
@@ -168,13 +196,15 @@ def rebuild(connection: Connection, campaign: str, *, write: bool = True) -> tup
             while stack and stack[-1][0] == level:
                 node = node_hash(stack.pop()[1], node)
                 level += 1
-                made.append((level, size >> level, node))
+                if level >= TILE:
+                    made.append((level, size >> level, node))
             stack.append((level, node))
             size += 1
+        matched = matched and all(stored.pop((level, index), None) == node for level, index, node in made)
         if write:
             _insert(raw, campaign, made)
     reader.close()
     result = stack.pop()[1] if stack else EMPTY_ROOT
     while stack:
         result = node_hash(stack.pop()[1], result)
-    return size, result
+    return size, result, matched and not stored

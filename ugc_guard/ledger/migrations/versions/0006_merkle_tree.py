@@ -3,10 +3,11 @@
 Revision ID: 0006
 Revises: 0005
 
-``ledger_tree_nodes`` holds the hash of every complete subtree above the leaves (see
-``ugc_guard.ledger.tree``); the leaves are the entries' hashes. PostgreSQL's ``ugc_ledger_append``
-now also stores the nodes each appended leaf completes, in the same call and under the same chain
-lock; SQLite (and PostgreSQL appends with a guard) do it in Python in the append's transaction.
+``ledger_tree_nodes`` holds the hash of every complete subtree of 4 levels (16 leaves) or more (see
+``ugc_guard.ledger.tree``); smaller subtrees are hashed from the entries' own hashes when needed.
+PostgreSQL's ``ugc_ledger_append`` now also stores the subtrees completed by an entry that completes
+a tile of 16 leaves, in the same call and under the same chain lock; SQLite (and PostgreSQL appends
+with a guard) do it in Python in the append's transaction.
 Existing ledgers are backfilled from their entries.
 """
 
@@ -35,6 +36,8 @@ DECLARE
     v_hash text;
     v_node bytea;
     v_sibling bytea;
+    v_row bytea[];
+    v_next bytea[];
     v_level integer;
     v_index bigint;
 BEGIN
@@ -53,26 +56,38 @@ BEGIN
                                     status, body, previous_hash, hash)
             VALUES (p_ids[i], p_campaign, v_position, p_kinds[i], p_subjects[i], p_at, p_refs[i], p_contents[i], p_terms[i],
                     p_statuses[i], p_bodies[i], v_previous, v_hash);
-        -- the leaf closes one subtree per trailing 1-bit of its index; the level-0 sibling is the previous entry
-        v_node := sha256(c_leaf || decode(v_hash, 'hex'));
-        v_level := 0;
-        v_index := v_position - 1;
-        WHILE v_index % 2 = 1 LOOP
-            IF v_level = 0 THEN
-                v_sibling := sha256(c_leaf || decode(v_previous, 'hex'));
-            ELSE
+        -- the entry that completes a tile of 16 leaves stores the subtrees of level 4 and up it completes
+        IF v_position % 16 = 0 THEN
+            SELECT array_agg(sha256(c_leaf || decode(e.hash, 'hex')) ORDER BY e.position) INTO v_row FROM ledger_entries e
+                WHERE e.campaign = p_campaign AND e.position > v_position - 16 AND e.position <= v_position;
+            IF coalesce(array_length(v_row, 1), 0) <> 16 THEN
+                RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof tree --rebuild', p_campaign
+                    USING ERRCODE = 'object_not_in_prerequisite_state';
+            END IF;
+            WHILE array_length(v_row, 1) > 1 LOOP
+                v_next := ARRAY[]::bytea[];
+                FOR j IN 1 .. array_length(v_row, 1) / 2 LOOP
+                    v_next := v_next || sha256(c_node || v_row[2 * j - 1] || v_row[2 * j]);
+                END LOOP;
+                v_row := v_next;
+            END LOOP;
+            v_node := v_row[1];
+            v_level := 4;
+            v_index := v_position / 16 - 1;
+            INSERT INTO ledger_tree_nodes (campaign, level, idx, hash) VALUES (p_campaign, v_level, v_index, v_node);
+            WHILE v_index % 2 = 1 LOOP
                 SELECT n.hash INTO v_sibling FROM ledger_tree_nodes n
                     WHERE n.campaign = p_campaign AND n.level = v_level AND n.idx = v_index - 1;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof tree --rebuild', p_campaign
                         USING ERRCODE = 'object_not_in_prerequisite_state';
                 END IF;
-            END IF;
-            v_node := sha256(c_node || v_sibling || v_node);
-            v_level := v_level + 1;
-            v_index := v_index / 2;
-            INSERT INTO ledger_tree_nodes (campaign, level, idx, hash) VALUES (p_campaign, v_level, v_index, v_node);
-        END LOOP;
+                v_node := sha256(c_node || v_sibling || v_node);
+                v_level := v_level + 1;
+                v_index := v_index / 2;
+                INSERT INTO ledger_tree_nodes (campaign, level, idx, hash) VALUES (p_campaign, v_level, v_index, v_node);
+            END LOOP;
+        END IF;
         entry_position := v_position;
         entry_previous := v_previous;
         entry_hash := v_hash;
