@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .identity import client_address
 from .routing import normalise_path, relative_path
-from .rules.standing import SubjectStatus
+from .rules.standing import Standing
 
 if TYPE_CHECKING:
     from .policy.uploads import UploadRoute
@@ -56,7 +56,7 @@ class RequestContext:
     """Pseudonymous subject id, once the identity stage found or made one."""
     unverified_bot: bool = False
     """A claimed search-engine bot failed verification (scraping): it gets the flagged rate limits."""
-    standing: SubjectStatus | None = None
+    standing: Standing | None = None
     """The subject's standing when the upload gate admitted the upload (its ``receipt_id`` is the acceptance)."""
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     after_response: list[AfterResponse] = field(default_factory=list)

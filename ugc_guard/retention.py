@@ -27,7 +27,7 @@ from .hooks import HookFailed
 from .ledger.expiry import LIVE
 from .ledger.unconfirmed import unconfirmed_after
 from .pages.withdraw import deletion_event
-from .rules.retention import SubmissionFacts, due_at, submission_due
+from .rules.retention import RetentionFacts, due_at, submission_due
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -75,8 +75,8 @@ class RetentionReport:
         return not self.failed
 
 
-def _facts(candidate: Candidate) -> SubmissionFacts:
-    return SubmissionFacts(candidate.uploaded_at, candidate.used, candidate.last_used_at)
+def _facts(candidate: Candidate) -> RetentionFacts:
+    return RetentionFacts(candidate.uploaded_at, candidate.used, candidate.last_used_at)
 
 
 def _files(candidates: list[Candidate]) -> list[dict[str, Any]]:

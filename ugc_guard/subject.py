@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, Signer
 from starlette.types import ASGIApp
 
+from .evidence import derive_key
 from .rules.mailboxes import normalise_address
 
 if TYPE_CHECKING:
@@ -30,9 +31,6 @@ MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps coo
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def derive_key(secret: bytes, purpose: str) -> bytes:
-    """Return a 32-byte key for one purpose from the site secret (same scheme as :mod:`ugc_guard.evidence`)."""
-    return hmac.new(secret, b"ugc-guard/" + purpose.encode(), hashlib.sha256).digest()
 
 
 class SubjectCookie:

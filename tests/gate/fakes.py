@@ -8,9 +8,9 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from ugc_guard.pages.records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from ugc_guard.pages.records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Recorded
 from ugc_guard.pages.store import StoreUnavailable, TokenSpent
-from ugc_guard.rules.standing import SubjectStatus
+from ugc_guard.rules.standing import Standing
 
 
 class MemoryStore:
@@ -19,7 +19,7 @@ class MemoryStore:
         self.acceptances: list[AcceptanceRecord] = []
         self.requests: dict[str, tuple[str, GuardianRequestRecord]] = {}
         self.confirmations: list[GuardianConfirmation] = []
-        self.statuses: dict[str, SubjectStatus] = {}
+        self.statuses: dict[str, Standing] = {}
         self.used: set[str] = set()
         self.down = False
         self.status_calls = 0
@@ -28,16 +28,16 @@ class MemoryStore:
         if self.down:
             raise StoreUnavailable("database down (test)")
 
-    async def status(self, subject: str) -> SubjectStatus:
+    async def status(self, subject: str) -> Standing:
         self._check()
         self.status_calls += 1
-        return self.statuses.get(subject, SubjectStatus())
+        return self.statuses.get(subject, Standing())
 
-    async def record_acceptance(self, record: AcceptanceRecord) -> Receipt:
+    async def record_acceptance(self, record: AcceptanceRecord) -> Recorded:
         self._check()
         entry = str(next(self.ids))
         self.acceptances.append(record)
-        self.statuses[record.subject] = SubjectStatus(
+        self.statuses[record.subject] = Standing(
             accepted_terms_version=record.terms_version,
             age_band=record.age_band,
             guardian_status="pending" if record.guardian_required else "not-required",
@@ -47,12 +47,12 @@ class MemoryStore:
             receipt_hash="f" * 64,
             accepted_at=record.accepted_at.isoformat(),
         )
-        return Receipt(entry, "f" * 64, record.accepted_at)
+        return Recorded(entry, "f" * 64, record.accepted_at)
 
-    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Recorded:
         self._check()
-        self.statuses[subject] = dataclasses.replace(self.statuses.get(subject, SubjectStatus()), age_band=band, age_assurance=assurance)
-        return Receipt(str(next(self.ids)), "a" * 64, _dt.datetime.now(_dt.UTC), "age_result")
+        self.statuses[subject] = dataclasses.replace(self.statuses.get(subject, Standing()), age_band=band, age_assurance=assurance)
+        return Recorded(str(next(self.ids)), "a" * 64, _dt.datetime.now(_dt.UTC), "age_result")
 
     async def request_guardian(self, request: GuardianRequestRecord) -> None:
         self._check()
@@ -67,7 +67,7 @@ class MemoryStore:
         version = next(a.terms_version for a in self.acceptances if a.subject == request.subject)
         return PendingGuardian(request_id, request.subject, request.acceptance_id, version, request.expires_at, request_id in self.used)
 
-    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
+    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Recorded:
         self._check()
         if confirmation.request_id in self.used:
             raise TokenSpent(confirmation.request_id)
@@ -77,7 +77,7 @@ class MemoryStore:
         self.statuses[confirmation.subject] = dataclasses.replace(
             status, guardian_status="confirmed", guardians_confirmed=status.guardians_confirmed + 1
         )
-        return Receipt(str(next(self.ids)), "e" * 64, _dt.datetime.now(_dt.UTC), "guardian_confirmed")
+        return Recorded(str(next(self.ids)), "e" * 64, _dt.datetime.now(_dt.UTC), "guardian_confirmed")
 
     async def reconfirmations(self, today: _dt.date) -> Sequence[dict[str, Any]]:
         return [

@@ -11,7 +11,7 @@ from ugc_guard.pages.lang import choose_language
 from ugc_guard.pages.markdown import render_markdown
 from ugc_guard.pages.redirect import safe_next
 from ugc_guard.rules.age import AgeError, AgeOutcome, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date, reconfirm_due
-from ugc_guard.rules.standing import SubjectStatus, TermsRule, missing, refusal_code
+from ugc_guard.rules.standing import Standing, TermsRule, missing, refusal_code
 
 TODAY = dt.date(2026, 6, 15)
 RULE = AgeRule(18, 16)
@@ -82,34 +82,34 @@ TERMS = TermsRule("2", frozenset())
 @pytest.mark.parametrize(
     ("status", "needs", "code"),
     [
-        (SubjectStatus(), ["accept-terms", "age-verification"], "terms-not-accepted"),
-        (SubjectStatus("1", "18+"), ["accept-current-terms"], "terms-outdated"),
-        (SubjectStatus("2", "18+"), [], None),
-        (SubjectStatus("2", None), ["age-verification"], "age-not-verified"),
-        (SubjectStatus("2", "under-16"), ["age-requirement"], "age-below-minimum"),
-        (SubjectStatus("2", "16-17", "pending"), ["guardian-consent"], "guardian-consent-pending"),
-        (SubjectStatus("2", "16-17", "withdrawn"), ["guardian-consent"], "guardian-consent-pending"),
-        (SubjectStatus("2", "16-17", "confirmed", 1), [], None),
+        (Standing(), ["accept-terms", "age-verification"], "terms-not-accepted"),
+        (Standing("1", "18+"), ["accept-current-terms"], "terms-outdated"),
+        (Standing("2", "18+"), [], None),
+        (Standing("2", None), ["age-verification"], "age-not-verified"),
+        (Standing("2", "under-16"), ["age-requirement"], "age-below-minimum"),
+        (Standing("2", "16-17", "pending"), ["guardian-consent"], "guardian-consent-pending"),
+        (Standing("2", "16-17", "withdrawn"), ["guardian-consent"], "guardian-consent-pending"),
+        (Standing("2", "16-17", "confirmed", 1), [], None),
     ],
 )
-def test_missing(status: SubjectStatus, needs: list[str], code: str | None) -> None:
+def test_missing(status: Standing, needs: list[str], code: str | None) -> None:
     assert missing(status, TERMS, RULE, 1) == needs
     assert refusal_code(needs) == code
 
 
 def test_two_guardians_needed() -> None:
-    assert missing(SubjectStatus("2", "16-17", "confirmed", 1), TERMS, RULE, 2) == ["guardian-consent"]
-    assert missing(SubjectStatus("2", "16-17", "confirmed", 2), TERMS, RULE, 2) == []
+    assert missing(Standing("2", "16-17", "confirmed", 1), TERMS, RULE, 2) == ["guardian-consent"]
+    assert missing(Standing("2", "16-17", "confirmed", 2), TERMS, RULE, 2) == []
 
 
 def test_minor_band_refused_when_policy_no_longer_allows_minors() -> None:
-    assert missing(SubjectStatus("2", "16-17", "confirmed", 1), TERMS, AgeRule(18, None), 1) == ["age-requirement"]
+    assert missing(Standing("2", "16-17", "confirmed", 1), TERMS, AgeRule(18, None), 1) == ["age-requirement"]
 
 
 def test_revision_keeps_acceptances() -> None:
     revision = TermsRule("2.1", frozenset({"2"}))
-    assert missing(SubjectStatus("2", "18+"), revision, RULE, 1) == []
-    assert missing(SubjectStatus("1", "18+"), revision, RULE, 1) == ["accept-current-terms"]
+    assert missing(Standing("2", "18+"), revision, RULE, 1) == []
+    assert missing(Standing("1", "18+"), revision, RULE, 1) == ["accept-current-terms"]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_markdown_is_escaped() -> None:
 def test_cache_ttl_version_and_bound() -> None:
     now = [0.0]
     cache = StatusCache(ttl=5, max_entries=2, clock=lambda: now[0])
-    status = SubjectStatus("1", "18+")
+    status = Standing("1", "18+")
     cache.put("a", "1", status)
     assert cache.get("a", "1") is status
     assert cache.get("a", "2") is None  # another terms version: ignored and dropped

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..rules.standing import SubjectStatus
+from ..rules.standing import Standing
 from .notifier import GuardianMessage, LogNotifier, Notifier, SmtpNotifier
 from .service import Gate
 from .stage import PagesStage
@@ -25,7 +25,7 @@ __all__ = [
     "Notifier",
     "PagesStage",
     "SmtpNotifier",
-    "SubjectStatus",
+    "Standing",
     "find_gate",
     "set_notifier",
     "set_store",

@@ -19,14 +19,14 @@ from starlette.types import ASGIApp
 from ..policy.age import AgeMethod
 from ..policy.types import duration_seconds
 from ..problems import Problem
-from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
-from ..rules.standing import SubjectStatus
+from ..rules.age import AgeJudgement, AgeOutcome, reconfirm_due
+from ..rules.standing import Standing
 from ..subject import ensure_subject, user_addresses
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
-from .judge import AcceptInput, Refusal, settle
+from .judge import AcceptInput, AcceptRefusal, settle
 from .notifier import GuardianMessage
-from .records import AcceptanceRecord, GuardianRequestRecord, Receipt
+from .records import AcceptanceRecord, GuardianRequestRecord, Recorded
 from .redirect import safe_next
 from .render import html_page
 from .terms import render_terms, status_body, terms_language
@@ -37,16 +37,16 @@ if TYPE_CHECKING:
     from ..context import RequestContext
     from .service import Gate
 
-__all__ = ["AcceptInput", "Refusal", "handle_accept"]
+__all__ = ["AcceptInput", "AcceptRefusal", "handle_accept"]
 
 logger = logging.getLogger("ugc_guard.pages")
 
 
-async def _standing(gate: Gate, ctx: RequestContext) -> SubjectStatus:
+async def _standing(gate: Gate, ctx: RequestContext) -> Standing:
     """Return the request subject's status read fresh from the store; an erased subject is dropped from
     the request (a new pseudonym is made for them where the subject is the cookie)."""
     if ctx.subject is None:
-        return SubjectStatus()
+        return Standing()
     standing = await gate.store.status(ctx.subject)
     if not standing.erased:
         return standing
@@ -54,12 +54,12 @@ async def _standing(gate: Gate, ctx: RequestContext) -> SubjectStatus:
         raise Problem("subject-required", "this account's data was erased from this campaign; it cannot take part again under it")
     ctx.subject = None
     ensure_subject(ctx, gate.subjects)
-    return SubjectStatus()
+    return Standing()
 
 
 async def _record(
-    gate: Gate, ctx: RequestContext, subject: str, given: AcceptInput, lang: str, method: str, result: AgeResult | None, emails: list[str]
-) -> Receipt:
+    gate: Gate, ctx: RequestContext, subject: str, given: AcceptInput, lang: str, method: str, result: AgeJudgement | None, emails: list[str]
+) -> Recorded:
     policy = gate.policy
     now = _dt.datetime.now(_dt.UTC)
     minor = result is not None and result.outcome is AgeOutcome.with_guardian
@@ -149,7 +149,7 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
     standing = await _standing(gate, ctx)
     try:
         result, normalised = await settle(gate, ctx.subject, standing, given, own=user_addresses(ctx.scope.get("user")), require_licence=False)
-    except Refusal as refusal:
+    except AcceptRefusal as refusal:
         gate.refusals[refusal.code] += 1
         raise Problem(refusal.code, refusal.detail, accept_url=gate.absolute_url(ctx, "/terms")) from None
     subject = ensure_subject(ctx, gate.subjects)
@@ -184,7 +184,7 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
     assert subject is not None  # checked by the form token, or made anew for an erased one
     try:
         result, emails = await settle(gate, subject, standing, given, own=user_addresses(ctx.scope.get("user")), require_licence=True)
-    except Refusal as refusal:
+    except AcceptRefusal as refusal:
         gate.refusals[refusal.code] += 1
         if refusal.code == "age-below-minimum":
             vocabulary = words(lang)
@@ -199,14 +199,14 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
 
 def _form_error(
     gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any],
-    standing: SubjectStatus | None = None,
+    standing: Standing | None = None,
 ) -> ASGIApp:  # fmt: skip
     message = words(lang)[key].format(**values)
-    age_only = SubjectStatus()  # the page shows no receipt after an error, but an age already proven stays shown
+    age_only = Standing()  # the page shows no receipt after an error, but an age already proven stays shown
     if standing is not None:
-        age_only = SubjectStatus(age_band=standing.age_band, age_assurance=standing.age_assurance)
+        age_only = Standing(age_band=standing.age_band, age_assurance=standing.age_assurance)
     return render_terms(gate, ctx, lang=lang, next_url=next_url, status=age_only, errors=[message], status_code=status_code)
 
 
-def _receipt_json(receipt: Receipt) -> dict[str, Any]:
+def _receipt_json(receipt: Recorded) -> dict[str, Any]:
     return {"id": receipt.entry_id, "hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat(), "kind": receipt.kind}

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 from ..agecheck import AgeProof, MemoryNonceStore, NonceStore, RedisNonceStore, Taken
 from ..agecheck.handlers import RESPONSE_LIMIT, age_request, age_response, age_script
 from ..problems import Problem
-from ..rules.age import AgeOutcome, AgeResult, reconfirm_due
+from ..rules.age import AgeJudgement, AgeOutcome, reconfirm_due
 from ..rules.redeclare import Declared, contradicts, strength
 from ..subject import ensure_subject
 from .forms import body_kind, read_body
@@ -109,7 +109,7 @@ async def record_attestation(gate: Gate, subject: str, proof: AgeProof, today: _
                 f"If that is wrong, write to {gate.policy.controller.contact}",
                 band=standing.age_band,
             )
-    result = AgeResult(proof.band, AgeOutcome(proof.outcome), proof.years_to_majority)
+    result = AgeJudgement(proof.band, AgeOutcome(proof.outcome), proof.years_to_majority)
     due = reconfirm_due(today, result) if gate.policy.age.reconfirm_at_majority else None
     receipt = await gate.store.record_attested_age(subject, proof, due)
     gate.cache.invalidate(subject)

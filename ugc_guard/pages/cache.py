@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from ..rules.standing import SubjectStatus
+from ..rules.standing import Standing
 
 __all__ = ["StatusCache"]
 
@@ -26,9 +26,9 @@ class StatusCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[str, SubjectStatus, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, Standing, float]] = OrderedDict()
 
-    def get(self, subject: str, terms_version: str) -> SubjectStatus | None:
+    def get(self, subject: str, terms_version: str) -> Standing | None:
         """Return the cached status if fresh and read under ``terms_version``, else None."""
         entry = self._entries.get(subject)
         if entry is None:
@@ -40,7 +40,7 @@ class StatusCache:
         self._entries.move_to_end(subject)
         return status
 
-    def put(self, subject: str, terms_version: str, status: SubjectStatus) -> None:
+    def put(self, subject: str, terms_version: str, status: Standing) -> None:
         if self.ttl == 0:
             return
         self._entries[subject] = (terms_version, status, self._clock() + self.ttl)

@@ -24,8 +24,8 @@ from ..ledger import (
     TermsShown,
 )
 from ..ledger import SubjectStatus as LedgerStatus
-from ..rules.standing import SubjectStatus
-from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from ..rules.standing import Standing
+from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Recorded
 from .store import StoreUnavailable, TokenSpent
 
 if TYPE_CHECKING:
@@ -36,13 +36,13 @@ __all__ = ["LedgerGateStore", "gate_status"]
 logger = logging.getLogger("ugc_guard.pages")
 
 
-def gate_status(row: LedgerStatus) -> SubjectStatus:
+def gate_status(row: LedgerStatus) -> Standing:
     """Return the gate's view of a ledger status row (an erased subject has no standing)."""
     if row.erased:
-        return SubjectStatus(erased=True)
+        return Standing(erased=True)
     if row.terms_version is None:
-        return SubjectStatus(age_band=row.age_band, age_assurance=row.age_assurance)
-    return SubjectStatus(
+        return Standing(age_band=row.age_band, age_assurance=row.age_assurance)
+    return Standing(
         accepted_terms_version=row.terms_version,
         age_band=row.age_band,
         guardian_status="not-required" if row.guardian_status == "none" else row.guardian_status,
@@ -55,8 +55,8 @@ def gate_status(row: LedgerStatus) -> SubjectStatus:
     )
 
 
-def _receipt(receipt: Any) -> Receipt:
-    return Receipt(str(receipt.entry_id), receipt.hash, _dt.datetime.fromisoformat(receipt.recorded_at), receipt.kind)
+def _receipt(receipt: Any) -> Recorded:
+    return Recorded(str(receipt.entry_id), receipt.hash, _dt.datetime.fromisoformat(receipt.recorded_at), receipt.kind)
 
 
 @asynccontextmanager
@@ -84,11 +84,11 @@ class LedgerGateStore:
         """Return a store on the site's ledger URL, secret, connect timeout and privacy modes."""
         return cls(site.ledger, site.campaign)
 
-    async def status(self, subject: str) -> SubjectStatus:
+    async def status(self, subject: str) -> Standing:
         async with _unavailable_as_store_error():
             return gate_status(await self.ledger.subject_status(self.campaign, subject))
 
-    async def record_acceptance(self, record: AcceptanceRecord) -> Receipt:
+    async def record_acceptance(self, record: AcceptanceRecord) -> Recorded:
         terms = TermsShown(record.terms_document, record.terms_version, record.terms_sha256, record.language)
         licence = None
         if record.licence_id and record.licence_version and record.licence_sha256:
@@ -104,12 +104,12 @@ class LedgerGateStore:
             )  # fmt: skip
         return _receipt(receipt)
 
-    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Recorded:
         async with _unavailable_as_store_error():
             receipt = await self.ledger.record_age_result(self.campaign, subject, AgeResult(band, method, assurance))
         return _receipt(receipt)
 
-    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Receipt:
+    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Recorded:
         age = AgeResult(proof.band, proof.method, proof.assurance, reconfirm_due, proof.issuer, proof.attestation_expires)
         async with _unavailable_as_store_error():
             receipt = await self.ledger.record_age_result(self.campaign, subject, age)
@@ -133,7 +133,7 @@ class LedgerGateStore:
             found.language or "en",
         )  # fmt: skip
 
-    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
+    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Recorded:
         terms = TermsShown(confirmation.terms_document, confirmation.terms_version, confirmation.terms_sha256, confirmation.language)
         licence = LicenceShown(confirmation.licence_id, confirmation.licence_version, confirmation.licence_sha256)
         async with _unavailable_as_store_error():

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AcceptanceRecord", "GuardianConfirmation", "GuardianRequestRecord", "PendingGuardian", "Receipt"]
+__all__ = ["AcceptanceRecord", "GuardianConfirmation", "GuardianRequestRecord", "PendingGuardian", "Recorded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class AcceptanceRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Receipt:
+class Recorded:
     """What the person is shown: the ledger's id and hash of the entry, and when it was recorded."""
 
     entry_id: str

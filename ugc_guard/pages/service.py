@@ -12,7 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..rules.age import AgeRule
-from ..rules.standing import SubjectStatus, TermsRule
+from ..rules.standing import Standing, TermsRule
 from ..subject import SubjectStage
 from .cache import StatusCache
 from .csrf import FormTokens
@@ -85,7 +85,7 @@ class Gate:
         self._store = store
         self.cache = StatusCache(self.cache.ttl, self.cache.max_entries)
 
-    async def status(self, subject: str) -> SubjectStatus:
+    async def status(self, subject: str) -> Standing:
         """Return the subject's status, from the cache when fresh; raises ``LedgerUnavailable``."""
         version = self.terms_rule.version
         cached = self.cache.get(subject, version)

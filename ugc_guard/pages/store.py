@@ -11,24 +11,24 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ..agecheck import AgeProof
-from ..rules.standing import SubjectStatus
-from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Receipt
+from ..rules.standing import Standing
+from .records import AcceptanceRecord, GuardianConfirmation, GuardianRequestRecord, PendingGuardian, Recorded
 
 __all__ = ["GateStore", "StoreUnavailable", "TokenSpent"]
 
 
 class GateStore(Protocol):
-    async def status(self, subject: str) -> SubjectStatus:
+    async def status(self, subject: str) -> Standing:
         """Return the subject's current status in the campaign (one indexed query)."""
         ...
 
-    async def record_acceptance(self, record: AcceptanceRecord) -> Receipt: ...
+    async def record_acceptance(self, record: AcceptanceRecord) -> Recorded: ...
 
-    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Receipt:
+    async def record_age_result(self, subject: str, band: str, method: str, assurance: str) -> Recorded:
         """Record an age band on its own (a lower band declared after an acceptance); it becomes the current band."""
         ...
 
-    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Receipt:
+    async def record_attested_age(self, subject: str, proof: AgeProof, reconfirm_due: _dt.date | None) -> Recorded:
         """Record the result of a verified age attestation (band, method, assurance, issuer, expiry; never the
         attestation) with a minor's re-confirmation day; it becomes the current band."""
         ...
@@ -39,7 +39,7 @@ class GateStore(Protocol):
         """Return the request with this token hash in this campaign, used or not, or None."""
         ...
 
-    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Receipt:
+    async def confirm_guardian(self, confirmation: GuardianConfirmation) -> Recorded:
         """Record the confirmation and spend the token; raises :class:`TokenSpent` if it was used meanwhile."""
         ...
 

@@ -17,7 +17,7 @@ from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import band_labels
 from ..rules.consent_ages import CONSENT_AGES
-from ..rules.standing import SubjectStatus, missing
+from ..rules.standing import Standing, missing
 from ..subject import ensure_subject
 from .lang import choose_language
 from .redirect import safe_next
@@ -47,7 +47,7 @@ def render_terms(
     *,
     lang: str,
     next_url: str,
-    status: SubjectStatus,
+    status: Standing,
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -132,20 +132,20 @@ class TermsPages:
         subject = ensure_subject(ctx, gate.subjects)
         if subject is None:
             return Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
-        status = await gate.status(subject) if known else SubjectStatus()
+        status = await gate.status(subject) if known else Standing()
         if status.erased and gate.subjects.source == "cookie":  # an erased pseudonym is never used again
             ctx.subject = None
             ensure_subject(ctx, gate.subjects)
-            status = SubjectStatus()
+            status = Standing()
         return render_terms(gate, ctx, lang=lang, next_url=next_url, status=status)
 
     async def status(self, ctx: RequestContext) -> ASGIApp:
         gate = self.gate
-        status = await gate.status(ctx.subject) if ctx.subject else SubjectStatus()
+        status = await gate.status(ctx.subject) if ctx.subject else Standing()
         return JSONResponse(status_body(gate, ctx, status), headers={"cache-control": "no-store"})
 
 
-def status_body(gate: Gate, ctx: RequestContext, status: SubjectStatus) -> dict[str, Any]:
+def status_body(gate: Gate, ctx: RequestContext, status: Standing) -> dict[str, Any]:
     """Return the JSON of ``GET {prefix}/status`` for ``status``."""
     accepted = status.accepted_terms_version
     return {

@@ -14,8 +14,8 @@ from enum import StrEnum
 
 __all__ = [
     "AgeError",
+    "AgeJudgement",
     "AgeOutcome",
-    "AgeResult",
     "AgeRule",
     "age_on",
     "band_labels",
@@ -55,7 +55,7 @@ class AgeRule:
 
 
 @dataclass(frozen=True, slots=True)
-class AgeResult:
+class AgeJudgement:
     band: str
     outcome: AgeOutcome
     years_to_majority: int
@@ -97,34 +97,34 @@ def age_on(birth: _dt.date, today: _dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def judge_birth_date(birth: _dt.date, today: _dt.date, rule: AgeRule) -> AgeResult:
+def judge_birth_date(birth: _dt.date, today: _dt.date, rule: AgeRule) -> AgeJudgement:
     """Return the band and outcome for a birth date under ``rule``."""
     return _judge_age(age_on(birth, today), rule)
 
 
-def judge_band(band: str, rule: AgeRule) -> AgeResult:
+def judge_band(band: str, rule: AgeRule) -> AgeJudgement:
     """Return the outcome for a self-declared band label; raises :class:`AgeError` (``age-band-unknown``)."""
     labels = band_labels(rule)
     if band not in labels:
         raise AgeError("age-band-unknown", f"age_band must be one of {', '.join(labels)}")
     if band == labels[0]:
-        return AgeResult(band, AgeOutcome.alone, 0)
+        return AgeJudgement(band, AgeOutcome.alone, 0)
     if band == labels[-1]:
-        return AgeResult(band, AgeOutcome.refused, 0)
+        return AgeJudgement(band, AgeOutcome.refused, 0)
     lowest = rule.guardian_minimum if rule.guardian_minimum is not None else rule.minimum
-    return AgeResult(band, AgeOutcome.with_guardian, rule.minimum - lowest)
+    return AgeJudgement(band, AgeOutcome.with_guardian, rule.minimum - lowest)
 
 
-def _judge_age(age: int, rule: AgeRule) -> AgeResult:
+def _judge_age(age: int, rule: AgeRule) -> AgeJudgement:
     labels = band_labels(rule)
     if age >= rule.minimum:
-        return AgeResult(labels[0], AgeOutcome.alone, 0)
+        return AgeJudgement(labels[0], AgeOutcome.alone, 0)
     if rule.guardian_minimum is not None and age >= rule.guardian_minimum:
-        return AgeResult(labels[1], AgeOutcome.with_guardian, rule.minimum - age)
-    return AgeResult(labels[-1], AgeOutcome.refused, 0)
+        return AgeJudgement(labels[1], AgeOutcome.with_guardian, rule.minimum - age)
+    return AgeJudgement(labels[-1], AgeOutcome.refused, 0)
 
 
-def reconfirm_due(accepted_on: _dt.date, result: AgeResult) -> _dt.date | None:
+def reconfirm_due(accepted_on: _dt.date, result: AgeJudgement) -> _dt.date | None:
     """Return the day by which a minor has certainly come of age, or None for adults.
 
     It is the acceptance day plus the whole years to majority: never before the real birthday and

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from ..policy.models import Retention, RetentionRule
 from ..policy.types import add_duration
 
-__all__ = ["Due", "SubmissionFacts", "due_at", "submission_due"]
+__all__ = ["Deadline", "RetentionFacts", "due_at", "submission_due"]
 
 
 @dataclass(frozen=True)
-class SubmissionFacts:
+class RetentionFacts:
     uploaded_at: dt.datetime
     used: bool = False
     """Marked as used in a production (exempt from the unused-footage rule, seed 001)."""
@@ -26,7 +26,7 @@ class SubmissionFacts:
 
 
 @dataclass(frozen=True)
-class Due:
+class Deadline:
     rule: str
     """Which retention rule: ``unused_submissions`` or ``submissions``."""
     at: dt.datetime
@@ -45,15 +45,15 @@ def due_at(rule: RetentionRule, *, uploaded_at: dt.datetime, campaign_end: dt.da
     return add_duration(anchor, rule.period)
 
 
-def submission_due(retention: Retention, facts: SubmissionFacts, campaign_end: dt.date | None) -> Due | None:
+def submission_due(retention: Retention, facts: RetentionFacts, campaign_end: dt.date | None) -> Deadline | None:
     """Return the earliest retention deadline that applies to a submission, or None if none does."""
-    candidates: list[Due] = []
+    candidates: list[Deadline] = []
     if retention.unused_submissions is not None and not facts.used:
         at = due_at(retention.unused_submissions, uploaded_at=facts.uploaded_at, campaign_end=campaign_end, last_used_at=facts.last_used_at)
         if at is not None:
-            candidates.append(Due("unused_submissions", at))
+            candidates.append(Deadline("unused_submissions", at))
     if retention.submissions is not None:
         at = due_at(retention.submissions, uploaded_at=facts.uploaded_at, campaign_end=campaign_end, last_used_at=facts.last_used_at)
         if at is not None:
-            candidates.append(Due("submissions", at))
+            candidates.append(Deadline("submissions", at))
     return min(candidates, key=lambda due: due.at, default=None)

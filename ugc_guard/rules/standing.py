@@ -1,6 +1,6 @@
 """A subject's standing in a campaign, and what is still missing before an upload.
 
-Plain data and functions: the store fills a :class:`SubjectStatus` from the ledger, and
+Plain data and functions: the store fills a :class:`Standing` from the ledger, and
 :func:`missing` compares it with the policy now in force. Because the comparison happens on every
 request, a new terms version invalidates every cached status at once.
 """
@@ -12,13 +12,13 @@ from typing import Literal
 
 from .age import AgeRule, band_labels
 
-__all__ = ["MISSING_CODES", "GuardianStatus", "SubjectStatus", "TermsRule", "missing", "refusal_code"]
+__all__ = ["MISSING_CODES", "GuardianStatus", "Standing", "TermsRule", "missing", "refusal_code"]
 
 GuardianStatus = Literal["not-required", "pending", "confirmed", "withdrawn"]
 
 
 @dataclass(frozen=True, slots=True)
-class SubjectStatus:
+class Standing:
     """What the ledger says about one subject in one campaign (latest acceptance)."""
 
     accepted_terms_version: str | None = None
@@ -40,7 +40,7 @@ class SubjectStatus:
     """The subject's personal data was erased: no standing, and nothing more may be recorded under this id."""
 
     @classmethod
-    def nobody(cls) -> SubjectStatus:
+    def nobody(cls) -> Standing:
         return cls()
 
 
@@ -64,7 +64,7 @@ MISSING_CODES: dict[str, str] = {
 }
 
 
-def missing(status: SubjectStatus, terms: TermsRule, age: AgeRule, guardians_required: int) -> list[str]:
+def missing(status: Standing, terms: TermsRule, age: AgeRule, guardians_required: int) -> list[str]:
     """Return what the subject still needs before an upload, in :data:`MISSING_CODES` order; [] means none."""
     needs: list[str] = []
     if status.accepted_terms_version is None:

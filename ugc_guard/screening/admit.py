@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from ..pages.redirect import safe_next
 from ..pages.store import StoreUnavailable
 from ..problems import Problem, ledger_unavailable
-from ..rules.standing import SubjectStatus, missing, refusal_code
+from ..rules.standing import Standing, missing, refusal_code
 
 if TYPE_CHECKING:
     from ..context import RequestContext
@@ -36,7 +36,7 @@ class UploadGate:
             return None
         gate = self.gate
         if ctx.subject is None:
-            status = SubjectStatus()
+            status = Standing()
         else:
             try:
                 status = await gate.status(ctx.subject)
