@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.gate.conftest import accept_form
+from tests.pages.conftest import accept_form
 from tests.screening.samples import jpeg, upload_form
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
@@ -116,8 +116,8 @@ def test_ledger_down_after_acceptance_refuses_with_503_and_the_app_never_runs(
 def test_a_minors_upload_records_the_licence_as_granted_with_guardian_consent(
     policy_file: Callable[..., Path], sqlite_url: str
 ) -> None:
-    from tests.gate.conftest import Harness, Outbox
-    from tests.gate.test_guardian import SEVENTEEN, confirm
+    from tests.pages.conftest import Harness, Outbox
+    from tests.pages.test_guardian import SEVENTEEN, confirm
     from ugc_guard.pages import set_notifier
 
     REACHED.clear()

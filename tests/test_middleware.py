@@ -224,8 +224,8 @@ def test_mounts_in_fastapi(make_policy, with_stages) -> None:
 
 
 def test_a_notifier_passed_to_the_middleware_delivers_guardian_links(make_policy, sqlite_url: str) -> None:
-    from tests.gate.conftest import accept_form
-    from tests.gate.test_guardian import SEVENTEEN
+    from tests.pages.conftest import accept_form
+    from tests.pages.test_guardian import SEVENTEEN
     from ugc_guard.ledger import Ledger
 
     class Outbox:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.rights.fill import CAMPAIGN, SECRET, person
+from tests.pages.me.fill import CAMPAIGN, SECRET, person
 from ugc_guard.hooks import HookFailed
 from ugc_guard.ledger import ERASED, Ledger
 from ugc_guard.policy import Policy

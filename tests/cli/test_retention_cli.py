@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REPO
-from tests.rights.fill import SECRET, person
+from tests.pages.me.fill import SECRET, person
 from ugc_guard.cli import main
 from ugc_guard.ledger import Ledger
 from ugc_guard.policy import load_policy

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.rights.fill import CAMPAIGN, SECRET, person, sha
+from tests.pages.me.fill import CAMPAIGN, SECRET, person, sha
 from ugc_guard.cli import main
 from ugc_guard.ledger import ERASED, Ledger
 

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
 
 from tests.conftest import write_policy
-from tests.gate.conftest import CSRF_RE, Outbox
+from tests.pages.conftest import CSRF_RE, Outbox
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
 from ugc_guard.pages import set_notifier

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from tests.conftest import write_policy
-from tests.gate.conftest import Outbox
+from tests.pages.conftest import Outbox
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
 from ugc_guard.pages import set_notifier

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import jsonschema
 
-from tests.rights.conftest import EVENTS, Site
+from tests.pages.me.conftest import EVENTS, Site
 from ugc_guard.pages.export import export_schema
 
-HOOK = {"hooks": {"withdrawal": "tests.rights.conftest:record_event"}}
+HOOK = {"hooks": {"withdrawal": "tests.pages.me.conftest:record_event"}}
 
 
 def test_export_holds_everything_about_the_subject_and_nothing_about_anyone_else(make_site: Callable[..., Site]) -> None:
@@ -102,7 +102,7 @@ def test_withdrawing_consent_to_processing_takes_everything_down_and_gates_new_u
 
 
 def test_a_failing_withdrawal_hook_still_records_the_withdrawal(make_site: Callable[..., Site]) -> None:
-    site = make_site({"hooks": {"withdrawal": "tests.rights.test_self_service:broken"}})
+    site = make_site({"hooks": {"withdrawal": "tests.pages.me.test_self_service:broken"}})
     alice = site.person()
     sid, _ = site.upload(alice)
     response = alice.post("/ugc-guard/me/withdraw", json={"submission": sid})

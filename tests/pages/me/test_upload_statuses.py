@@ -26,14 +26,14 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from tests.gate.conftest import accept_form
-from tests.rights.conftest import SECRET
+from tests.pages.conftest import accept_form
+from tests.pages.me.conftest import SECRET
 from tests.screening.samples import GRANTS, jpeg, multipart, upload_form
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
 from ugc_guard.pages.export import export_schema
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CAMPAIGN = "test-campaign"
 UNCONFIRMED = "not stored (unconfirmed)"
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.gate.conftest import accept_form
+from tests.pages.conftest import accept_form
 from tests.screening.samples import jpeg, upload_form
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger
