@@ -99,10 +99,13 @@ def form_parts(filename: str, content_type: str, size: int) -> tuple[bytes, byte
 
 
 def mp4_stream(size: int) -> Iterator[bytes]:
-    """An MP4 of ``size`` bytes (ftyp + mdat of random-looking data), generated chunk by chunk."""
-    ftyp = (24).to_bytes(4, "big") + b"ftypisom\0\0\2\0isomiso2"
-    mdat_len = size - len(ftyp)
-    header = ftyp + (1).to_bytes(4, "big") + b"mdat" + mdat_len.to_bytes(8, "big")
+    """An MP4 of ``size`` bytes: a real H.264/AAC clip (screening decodes it) and a large ``free`` box of
+    random-looking data, generated chunk by chunk."""
+    from tests.screening.samples import mp4
+
+    clip = mp4(0)
+    free_len = size - len(clip)
+    header = clip + (1).to_bytes(4, "big") + b"free" + free_len.to_bytes(8, "big")
     yield header
     block = random.Random(7).randbytes(CHUNK)
     remaining = size - len(header)

@@ -32,9 +32,9 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 
 def mp4(payload_bytes: int) -> bytes:
-    """An MP4 whose top-level boxes tile the file (what screening checks), with random media data."""
-    ftyp = _box(b"ftyp", b"isom\0\0\2\0isomiso2avc1mp41")
-    return ftyp + _box(b"moov", _box(b"mvhd", b"\0" * 100)) + _box(b"mdat", os.urandom(payload_bytes))
+    """A real H.264/AAC clip (screening decodes it) made unique and about ``payload_bytes`` large by a
+    ``free`` box of random bytes (which the metadata-free remux drops before the app gets the file)."""
+    return samples.mp4(0) + _box(b"free", os.urandom(max(16, payload_bytes)))
 
 
 def wav(seconds: float) -> bytes:
