@@ -751,7 +751,7 @@ def fuzz_summary(seconds: int) -> str:
         result = f"{int(done[-1][0]):,} inputs in {done[-1][1]} s" if done else "no summary line"
         lines.append(f"- atheris (`python fuzz/fuzz_multipart.py -dict=fuzz/multipart.dict -max_total_time={seconds}`): "
                      f"{result}, {'a CRASH (see its output)' if crashed else 'no crash'}. The harness feeds the streaming "
-                     "multipart reader (`ugc_guard.screening.multipart`) in random chunks; only `Refusal` may escape, and "
+                     "multipart reader (`ugc_guard.screening.multipart`) in random chunks; only `Problem` (a 4xx refusal) may escape, and "
                      "file parts must lie inside the body, fields within their limit.")
     return "\n".join(lines)
 
