@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = os.environ.get("UGC_GUARD_POLICY", str(ROOT / "policies" / "onscreen.yaml"))
@@ -57,11 +58,26 @@ def store(submission: Any, data: bytes) -> Path:
 
 
 def receipt_page(submission: Any) -> str:
+    receipt = submission.as_dict()["receipt"]
+    text = json.dumps(receipt, indent=2)
+    lines = []
+    for entry in receipt.get("entries", []):
+        summary = entry.get("summary", {})
+        what = {"submission": "your file", "licence_grant": "the content licence you granted",
+                "portrait_grant": "your portrait consent"}.get(entry.get("kind"), entry.get("kind", ""))
+        detail = ""
+        if "licence_id" in summary:
+            detail = f" ({html.escape(str(summary['licence_id']))} {html.escape(str(summary.get('licence_version', '')))})"
+        lines.append(f"<li>{html.escape(what)}{detail}: entry {html.escape(str(entry.get('entry_id')))}, "
+                     f"recorded {html.escape(str(entry.get('recorded_at')))}</li>")
+    download = "data:application/json;charset=utf-8," + quote(text)
     return page(
         "Thank you",
         f"<h1>Thank you, we received your file</h1><p>Submission <code>{html.escape(str(submission.id))}</code>, "
         f"SHA-256 <code>{html.escape(submission.sha256)}</code>.</p>"
-        "<p>Keep this receipt; it proves which licence you granted:</p>"
-        f"<pre>{html.escape(json.dumps(submission.as_dict()['receipt'], indent=2))}</pre>"
+        f"<p>Recorded in the campaign's signed log:</p><ul>{''.join(lines)}</ul>"
+        f'<p><a download="receipt-{html.escape(str(submission.id))}.json" href="{html.escape(download)}">Download your receipt</a>: '
+        "it proves which licence you granted, and anyone can check it with <code>ugc-guard proof verify</code>.</p>"
+        f"<details><summary>The receipt as JSON</summary><pre>{html.escape(text)}</pre></details>"
         '<p><a href="/">Send another file</a> · <a href="/ugc-guard/me">My data</a></p>',
     )

@@ -72,8 +72,11 @@ def assert_past_the_gate(driver: Any) -> None:
     assert driver.current_url.endswith("/upload"), driver.current_url
     assert not driver.find_elements(By.ID, "accept"), "sent back to the terms page"
     assert "we received your file" in driver.page_source, driver.page_source[:2000]
-    receipt = json.loads(driver.find_element(By.TAG_NAME, "pre").text)  # the receipt, as JSON the uploader can keep
-    assert receipt["kind"] == "submission" and len(receipt["hash"]) == 64 and receipt["position"] >= 1
+    driver.find_element(By.TAG_NAME, "summary").click()  # the JSON is folded under the receipt in words
+    receipt = json.loads(driver.find_element(By.TAG_NAME, "pre").text)  # the signed receipt the uploader can keep
+    main = receipt["entries"][0]
+    assert main["kind"] == "submission" and len(main["hash"]) == 64 and main["position"] >= 1 and receipt["signature"]
+    assert driver.find_element(By.PARTIAL_LINK_TEXT, "Download your receipt").get_attribute("download").startswith("receipt-")
 
 
 def test_adult_upload_flow(browser: Any, server_factory: Any, tmp_path: Path) -> None:
@@ -135,6 +138,9 @@ def test_minor_with_guardian_flow(browser: Any, server_factory: Any, tmp_path: P
     assert "/ugc-guard/terms" in browser.current_url and "Waiting for your parent or guardian" in browser.page_source
     match = re.search(r"(http://\S+/ugc-guard/guardian/confirm\?token=[A-Za-z0-9_-]+)", server.log())
     assert match is not None, server.log()
+    # the parent opens the link on their own device: not with the minor's session (issue 17 refuses that)
+    minors_cookies = browser.get_cookies()
+    browser.delete_all_cookies()
     browser.get(match.group(1).replace("http://casting.localhost", base) if f":{server.port}" not in match.group(1) else match.group(1))
     wait_for(browser, "#confirm")
     browser.save_screenshot(str(SHOTS / "guardian-confirm.png"))
@@ -144,6 +150,9 @@ def test_minor_with_guardian_flow(browser: Any, server_factory: Any, tmp_path: P
     browser.find_element(By.ID, "g_accept_licence").click()
     browser.find_element(By.ID, "confirm").click()
     wait_for(browser, "#receipt")
+    browser.delete_all_cookies()  # back on the minor's device
+    for cookie in minors_cookies:
+        browser.add_cookie({key: cookie[key] for key in ("name", "value", "path", "httpOnly") if key in cookie})
     browser.get(base + "/")
     wait_for(browser, "#media")
     fill_upload_form(browser, image)

@@ -53,7 +53,7 @@ def test_json_accept(make_harness: Callable[..., Harness]) -> None:
     body = {"terms_version": "1", "accept_terms": True, "birth_date": "1990-01-01"}
     answer = client.post("/ugc-guard/accept", json=body)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["status"]["missing"] == [] and answer.json()["receipt"]["id"]
+    assert answer.json()["status"]["missing"] == [] and answer.json()["receipt"]["entry_id"]
     assert "ugc_guard_subject=" in answer.headers["set-cookie"]  # a subject is made on accept
     assert client.post("/upload", content=b"x").status_code == 200
 

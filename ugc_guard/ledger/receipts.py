@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..proof.receipt import FORMAT as SIGNED_FORMAT
 from .chain import Stored
 from .errors import ReceiptInvalid
 from .kinds import kind as kind_of
@@ -52,7 +53,13 @@ class Receipt:
 
     @classmethod
     def from_dict(cls, data: Any) -> Receipt:
-        """Return the receipt in ``data``. Raises :class:`ReceiptInvalid` naming the first bad field."""
+        """Return the receipt in ``data`` (this format, or the entries of a signed ``ugc-guard-receipt/2``).
+        Raises :class:`ReceiptInvalid` naming the first bad field."""
+        if isinstance(data, dict) and data.get("format") == SIGNED_FORMAT:
+            entries = data.get("entries")
+            if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+                raise ReceiptInvalid("receipt field entries: must be a non-empty list of entries")
+            data = {**entries[0], "format": FORMAT, "related": entries[1:]}
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ReceiptInvalid(f"not a ledger receipt: format must be {FORMAT!r}")
         related = data.get("related", [])

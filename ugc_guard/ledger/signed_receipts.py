@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from ..proof.jws import sign_detached
@@ -34,9 +34,6 @@ from .views import ENTRY_COLUMNS
 
 __all__ = ["SignedReceipt", "batch_of", "build_receipt", "entry_rows"]
 
-_NEAR = 16
-"""How far (in positions) entries of one append can lie from each other."""
-
 
 @dataclass(frozen=True, slots=True)
 class SignedReceipt:
@@ -47,6 +44,11 @@ class SignedReceipt:
     @property
     def entry_id(self) -> int:
         return int(self.data["entry_id"])
+
+    @property
+    def hash(self) -> str:
+        """The chain hash of the entry the receipt is for."""
+        return str(self.data["entries"][0]["hash"])
 
     @property
     def kind(self) -> str:
@@ -78,17 +80,9 @@ def batch_of(connection: Connection, entry_id: int) -> list[int]:
     """Return ``entry_id`` and the entries appended with it that refer to it or that it refers to
     (an acceptance's age result, a submission's licence and portrait grants), main entry first."""
     main = entry_rows(connection, [entry_id])[0]
-    near = connection.execute(
-        select(Entry.id, Entry.ref)
-        .where(
-            Entry.campaign == main.campaign,
-            Entry.position.between(main.position - _NEAR, main.position + _NEAR),
-            Entry.recorded_at == main.recorded_at,
-            Entry.id != main.id,
-        )
-        .order_by(Entry.position)
-    ).all()
-    return [main.id, *(row.id for row in near if row.ref == main.id or row.id == main.ref)]
+    linked = or_(Entry.ref == main.id, Entry.id == main.ref) if main.ref is not None else Entry.ref == main.id
+    near = connection.execute(select(Entry.id, Entry.campaign, Entry.recorded_at).where(linked).order_by(Entry.position)).all()
+    return [main.id, *(row.id for row in near if row.campaign == main.campaign and row.recorded_at == main.recorded_at)]
 
 
 def _entry(row: Any, path: list[bytes]) -> dict[str, Any]:

@@ -157,7 +157,8 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
         raise Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
     receipt = await _record(gate, ctx, subject, given, lang, "api:json", result, normalised)
     status = await gate.status(subject)
-    body = {"receipt": _receipt_json(receipt), "status": status_body(gate, ctx, status)}
+    signed = await gate.proof_log.issue_receipt(int(receipt.entry_id))  # the acceptance with its age result
+    body = {"receipt": signed.to_dict(), "status": status_body(gate, ctx, status)}
     return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
 
 
@@ -206,7 +207,3 @@ def _form_error(
     if standing is not None:
         age_only = Standing(age_band=standing.age_band, age_assurance=standing.age_assurance)
     return render_terms(gate, ctx, lang=lang, next_url=next_url, status=age_only, errors=[message], status_code=status_code)
-
-
-def _receipt_json(receipt: Recorded) -> dict[str, Any]:
-    return {"id": receipt.entry_id, "hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat(), "kind": receipt.kind}

@@ -1,13 +1,14 @@
 """The gate of one campaign site: its precomputed rules, store, cache, notifier and counters.
 
-Built once per site by :func:`ugc_guard.pages.gate_stages`; the subject, pages and upload stages
-share it (and so share one status cache).
+Built once per site by :func:`ugc_guard.pipeline.build_stages`; the subject, pages, admission and
+recording stages share it (and so share one status cache and one signed log).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from .notifier import Notifier, notifier_from_policy
 if TYPE_CHECKING:
     from ..agecheck import NonceStore
     from ..context import RequestContext
+    from ..ledger.prooflog import AsyncProofLog
     from ..policy import Policy
     from ..sites import Site
     from .store import GateStore
@@ -58,6 +60,19 @@ class Gate:
         """Refused acceptances per reason (``age-below-minimum``…): all that is kept of them."""
         self._store = store
         self._nonces: NonceStore | None = None
+        self._proof_log: AsyncProofLog | None = None
+
+    @property
+    def proof_log(self) -> AsyncProofLog:
+        """The campaign's signed log (checkpoints, proofs, signed receipts); made on first use."""
+        if self._proof_log is None:
+            from ..ledger.checkpoints import log_origin
+            from ..ledger.prooflog import AsyncProofLog, ProofLog
+
+            host = urllib.parse.urlsplit(self.policy.campaign.base_url).netloc
+            log = ProofLog(self.site.ledger, self.site.campaign, log_origin(host, self.site.campaign), [self.site.secret])
+            self._proof_log = AsyncProofLog(log)
+        return self._proof_log
 
     @property
     def nonces(self) -> NonceStore:

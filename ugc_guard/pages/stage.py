@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from ..ledger import LedgerError, SubjectErased
 from ..problems import Problem, ledger_unavailable
+from .evidence import evidence_routes
 from .me import MePages
 from .routes import Route
 from .store import StoreUnavailable
@@ -36,7 +37,7 @@ class PagesStage:
         self.gate = gate
         me = MePages(gate)
         self.me_prefix = me.prefix
-        self.routes: dict[str, Route] = {**TermsPages(gate).routes, **me.routes}
+        self.routes: dict[str, Route] = {**TermsPages(gate).routes, **me.routes, **evidence_routes(gate)}
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         route = self.routes.get(ctx.path)

@@ -90,6 +90,8 @@ class SubmissionRecorder:
                         acceptance_id=int(acceptance_id), client=client,
                     )
                 )
+            # the uploader's proof: the first file's submission with its grants, in the signed log
+            signed = await self.gate.proof_log.issue_receipt(recorded[0].receipt)
         except Exception as error:
             # screening turns any failure here into 503 ledger-unavailable; files already recorded
             # for this refused upload must not stand as received
@@ -104,7 +106,7 @@ class SubmissionRecorder:
             type=main.type,
             size=main.size,
             grants=screened.grants,
-            receipt=first.receipt,
+            receipt=signed,
             files=screened.files,
             extra={
                 "submission_ids": [str(item.submission_id) for item in recorded],
