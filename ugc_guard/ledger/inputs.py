@@ -88,8 +88,14 @@ class SubmissionFacts:
     detected_type: str
     declared_type: str | None = None
     canonical_sha256: str | None = None
-    """SHA-256 of the re-encoded file, when screening re-encoded it."""
+    """SHA-256 of the cleaned file (metadata stripped, remuxed or re-encoded), before rights metadata is written."""
     original_name: str | None = None
+    cleaning: str | None = None
+    """How the file was cleaned: ``lossless``, ``remux`` or ``re-encode`` (None: delivered as received)."""
+    stripped: tuple[str, ...] = ()
+    """The metadata screening removed (``EXIF``, ``GPS``, ``QuickTime location``…)."""
+    kept: tuple[str, ...] = ()
+    """The metadata deliberately kept (``EXIF orientation``, ``ICC profile``, ``display matrix``…)."""
 
 
 @dataclass(frozen=True, slots=True)

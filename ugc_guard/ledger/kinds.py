@@ -73,7 +73,8 @@ GUARDIAN_WITHDRAWN = register(Kind(
 ))
 SUBMISSION = register(Kind(
     "submission", EVIDENCE | {"original_name"},
-    _pick("content_sha256", "canonical_sha256", "size", "declared_type", "detected_type", "acceptance_entry", "status"),
+    _pick("content_sha256", "canonical_sha256", "size", "declared_type", "detected_type", "acceptance_entry", "status",
+          "cleaning", "stripped", "kept"),
     "An uploaded file, by content hash, relying on an acceptance.",
 ))
 SUBMISSION_STATUS = register(Kind(

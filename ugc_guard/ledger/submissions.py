@@ -56,6 +56,7 @@ def record_submission(
         "content_sha256": facts.content_sha256, "canonical_sha256": facts.canonical_sha256, "size": facts.size,
         "declared_type": facts.declared_type, "detected_type": facts.detected_type, "acceptance_entry": acceptance_id,
         "status": RECEIVED,
+        **({"cleaning": facts.cleaning, "stripped": list(facts.stripped), "kept": list(facts.kept)} if facts.cleaning else {}),
     }, {**core.evidence(client), **({"original_name": facts.original_name} if facts.original_name else {})},
         ref=acceptance_id, content_sha256=facts.content_sha256, status=RECEIVED)
     licence_draft = Draft("licence_grant", subject, {

@@ -168,4 +168,7 @@ def _facts(file: ScreenedFile) -> SubmissionFacts:
         declared_type=file.declared_type or None,
         canonical_sha256=file.canonical_sha256,
         original_name=file.name or None,
+        cleaning=file.cleaning,
+        stripped=tuple(file.stripped),
+        kept=tuple(file.kept),
     )
