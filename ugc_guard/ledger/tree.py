@@ -8,7 +8,7 @@ entries. A smaller subtree (at most 16 leaves, within one *tile*) is hashed from
 completes, from the tile's leaves and the nodes already stored, in the append's transaction and under
 its chain lock (PostgreSQL does the same inside ``ugc_ledger_append``, migration 0006); the other 15
 appends of a tile do nothing here. Any root, inclusion or consistency proof then reads O(log n)
-stored hashes and at most a few tiles of leaves, in two queries.
+stored hashes in one query and at most a few tiles of leaves, one range query each.
 """
 
 from __future__ import annotations
@@ -77,17 +77,31 @@ def extend(raw: Raw, campaign: str, size: int, hashes: Sequence[str]) -> None:
 
 
 def _leaves(raw: Raw, campaign: str, indexes: Iterable[int]) -> dict[int, bytes]:
-    """Return the leaf hashes of the leaf ``indexes`` found (an index is its position - 1)."""
-    wanted = sorted(set(indexes))
+    """Return the leaf hashes of the leaf ``indexes`` found (an index is its position - 1), one range
+    query per run of nearby indexes (a proof needs at most a few tiles)."""
+    runs: list[list[int]] = []
+    for index in sorted(set(indexes)):
+        if runs and index - runs[-1][1] <= WIDTH:  # a gap within a tile's reach is cheaper read than queried around
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
     found: dict[int, bytes] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = raw.execute(
-            f"SELECT position, hash FROM ledger_entries WHERE campaign = ? AND position IN ({', '.join('?' * len(chunk))})",
-            (campaign, *(index + 1 for index in chunk)),
-        ).fetchall()
+    for low, high in runs:
+        statement = "SELECT position, hash FROM ledger_entries WHERE campaign = ? AND position >= ? AND position <= ?"
+        rows = _planned_afresh(raw, statement, (campaign, low + 1, high + 1)).fetchall()
         found.update((row[0] - 1, entry_leaf(row[1])) for row in rows)
     return found
+
+
+def _planned_afresh(raw: Raw, statement: str, params: tuple[Any, ...]) -> Any:
+    """Execute without a server-side prepared plan on PostgreSQL: psycopg prepares a statement after a
+    few runs, and a generic plan made while the table had no statistics scans the (campaign, kind, id)
+    index and filters every entry of the campaign; planned with the values, the range uses (campaign, position)."""
+    if not raw.postgres:
+        return raw.execute(statement, params)
+    with raw.wrapped(statement):
+        raw.cursor.execute(raw.sql(statement), params, prepare=False)
+    return raw.cursor
 
 
 def _insert(raw: Raw, campaign: str, nodes: list[tuple[int, int, bytes]]) -> None:

@@ -29,8 +29,6 @@ CREATE OR REPLACE FUNCTION ugc_ledger_append(
     p_terms text[], p_statuses text[], p_bodies text[], p_prefixes text[], p_suffixes text[], p_at timestamptz
 ) RETURNS TABLE (entry_position bigint, entry_previous text, entry_hash text) LANGUAGE plpgsql AS $$
 DECLARE
-    c_leaf CONSTANT bytea := decode('00', 'hex');
-    c_node CONSTANT bytea := decode('01', 'hex');
     v_position bigint;
     v_previous text;
     v_hash text;
@@ -39,6 +37,8 @@ DECLARE
     v_row bytea[];
     v_next bytea[];
     v_level integer;
+    v_one bytea;
+    v_zero bytea;
     v_index bigint;
 BEGIN
     SELECT h.position, h.hash INTO v_position, v_previous FROM ledger_chain_heads h WHERE h.campaign = p_campaign FOR UPDATE;
@@ -58,16 +58,21 @@ BEGIN
                     p_statuses[i], p_bodies[i], v_previous, v_hash);
         -- the entry that completes a tile of 16 leaves stores the subtrees of level 4 and up it completes
         IF v_position % 16 = 0 THEN
-            SELECT array_agg(sha256(c_leaf || decode(e.hash, 'hex')) ORDER BY e.position) INTO v_row FROM ledger_entries e
-                WHERE e.campaign = p_campaign AND e.position > v_position - 16 AND e.position <= v_position;
+            v_zero := decode('00', 'hex');
+            -- ordered by position: the (campaign, position) index gives that order, so even a plan cached while
+            -- the table had no statistics uses it (the (campaign, kind, id) index would also need a sort)
+            v_row := ARRAY(SELECT sha256(v_zero || decode(e.hash, 'hex')) FROM ledger_entries e
+                           WHERE e.campaign = p_campaign AND e.position > v_position - 16 AND e.position <= v_position
+                           ORDER BY e.position);
             IF coalesce(array_length(v_row, 1), 0) <> 16 THEN
                 RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof tree --rebuild', p_campaign
                     USING ERRCODE = 'object_not_in_prerequisite_state';
             END IF;
+            v_one := decode('01', 'hex');  -- here, not in DECLARE: 15 appends in 16 never need it
             WHILE array_length(v_row, 1) > 1 LOOP
                 v_next := ARRAY[]::bytea[];
                 FOR j IN 1 .. array_length(v_row, 1) / 2 LOOP
-                    v_next := v_next || sha256(c_node || v_row[2 * j - 1] || v_row[2 * j]);
+                    v_next := v_next || sha256(v_one || v_row[2 * j - 1] || v_row[2 * j]);
                 END LOOP;
                 v_row := v_next;
             END LOOP;
@@ -82,7 +87,7 @@ BEGIN
                     RAISE EXCEPTION 'the Merkle tree of campaign % lacks stored nodes; run ugc-guard proof tree --rebuild', p_campaign
                         USING ERRCODE = 'object_not_in_prerequisite_state';
                 END IF;
-                v_node := sha256(c_node || v_sibling || v_node);
+                v_node := sha256(v_one || v_sibling || v_node);
                 v_level := v_level + 1;
                 v_index := v_index / 2;
                 INSERT INTO ledger_tree_nodes (campaign, level, idx, hash) VALUES (p_campaign, v_level, v_index, v_node);
