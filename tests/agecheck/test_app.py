@@ -20,7 +20,7 @@ from tests.security.conftest import GRANTS, Site, jpeg, make_site
 from ugc_guard.agecheck.page import TEXTS
 from ugc_guard.ledger import AgeResult, Ledger
 from ugc_guard.pages import find_gate
-from ugc_guard.pages.age_proof import SharedNonceStore
+from ugc_guard.pages.nonces import SharedNonceStore
 from ugc_guard.subject import COOKIE_NAME
 
 __all__ = ["make_site"]  # the hostile suite's site factory, used here as a fixture

@@ -9,7 +9,6 @@ site's nonce store, and the recording of a verified result in the ledger.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import logging
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp
 
-from ..agecheck import AgeProof, MemoryNonceStore, NonceStore, RedisNonceStore, Taken
+from ..agecheck import AgeProof
 from ..agecheck.handlers import RESPONSE_LIMIT, age_request, age_response, age_script
 from ..problems import Problem
 from ..rules.age import AgeJudgement, AgeOutcome, reconfirm_due
@@ -27,19 +26,16 @@ from .forms import body_kind, read_body
 from .routes import Route
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
 
     from ..context import RequestContext
     from .service import Gate
 
-__all__ = ["SharedNonceStore", "age_proof_routes", "nonce_store_for"]
+__all__ = ["age_proof_routes"]
 
 logger = logging.getLogger("ugc_guard.pages")
 
 REQUEST_LIMIT = 1024
 """The request post carries nothing the server reads (``{}``)."""
-REDIS_TIMEOUT = 2.0
-"""Seconds a nonce store operation on Redis may take before the age endpoints answer 503."""
 
 
 
@@ -114,56 +110,3 @@ async def record_attestation(gate: Gate, subject: str, proof: AgeProof, today: _
     receipt = await gate.store.record_attested_age(subject, proof, due)
     gate.cache.invalidate(subject)
     return {"entry_id": receipt.entry_id, "entry_hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat(timespec="seconds")}
-
-
-class SharedNonceStore:
-    """A :class:`RedisNonceStore` that every worker of a site shares. A Redis that cannot be reached is
-    Problem ``age-proof-unavailable`` (503), never a 500; one client per event loop (a client's
-    connections belong to the loop that opened them)."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        self.url = url
-        self.prefix = prefix
-        self._stores: dict[asyncio.AbstractEventLoop, RedisNonceStore] = {}
-
-    def _store(self) -> RedisNonceStore:
-        loop = asyncio.get_running_loop()
-        store = self._stores.get(loop)
-        if store is None:
-            for old in [known for known in self._stores if known.is_closed()]:
-                del self._stores[old]
-            store = self._stores[loop] = RedisNonceStore(self._client(), self.prefix)
-        return store
-
-    def _client(self) -> Redis:
-        from redis.asyncio import Redis
-
-        return Redis.from_url(self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
-
-    async def put(self, key: str, value: str, ttl: float) -> None:
-        try:
-            await self._store().put(key, value, ttl)
-        except Exception as error:
-            raise self._unavailable(error) from error
-
-    async def take(self, key: str) -> Taken:
-        try:
-            return await self._store().take(key)
-        except Exception as error:
-            raise self._unavailable(error) from error
-
-    def _unavailable(self, error: Exception) -> Problem:
-        logger.warning("ugc_guard: the age proof nonce store at %s failed: %r", self.url.split("@")[-1], error)
-        return Problem("age-proof-unavailable", "age proofs cannot be checked right now; try again in a minute")
-
-
-def nonce_store_for(storage: str, campaign: str) -> NonceStore:
-    """Return the nonce store for a site whose rate limits use ``storage`` (``rate_limits.storage``).
-
-    ``memory://``: a :class:`MemoryNonceStore` in this process (one worker). ``redis://``, ``rediss://``
-    or ``async+redis://``: a :class:`SharedNonceStore` on the same Redis, so a response may reach any
-    worker. No connection is made before the first request.
-    """
-    if storage.startswith("memory://"):
-        return MemoryNonceStore()
-    return SharedNonceStore(storage.removeprefix("async+"), f"ugc-guard:age-nonce:{campaign}:")

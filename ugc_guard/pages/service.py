@@ -76,9 +76,9 @@ class Gate:
 
     @property
     def nonces(self) -> NonceStore:
-        """Where Proof of Age requests wait for their answer (see :func:`.age_proof.nonce_store_for`); made on first use."""
+        """Where Proof of Age requests wait for their answer (see :func:`.nonces.nonce_store_for`); made on first use."""
         if self._nonces is None:
-            from .age_proof import nonce_store_for
+            from .nonces import nonce_store_for
 
             self._nonces = nonce_store_for(self.site.rate_limit_storage, self.site.campaign)
         return self._nonces

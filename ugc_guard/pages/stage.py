@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp
 
 from ..ledger import LedgerError, SubjectErased
+from ..policy.age import AgeMethod
 from ..problems import Problem, ledger_unavailable
+from .accept import handle_accept
+from .age_proof import age_proof_routes
 from .evidence import evidence_routes
+from .guardian import handle_guardian
 from .me import MePages
 from .routes import Route
 from .store import StoreUnavailable
@@ -37,7 +41,15 @@ class PagesStage:
         self.gate = gate
         me = MePages(gate)
         self.me_prefix = me.prefix
-        self.routes: dict[str, Route] = {**TermsPages(gate).routes, **me.routes, **evidence_routes(gate)}
+        prefix = gate.prefix.casefold()
+        self.routes: dict[str, Route] = {
+            **TermsPages(gate).routes,
+            prefix + "/accept": (("POST",), lambda ctx: handle_accept(gate, ctx)),
+            prefix + "/guardian/confirm": (("GET", "HEAD", "POST"), lambda ctx: handle_guardian(gate, ctx)),
+            **(age_proof_routes(gate) if gate.policy.age.method == AgeMethod.eu_age_verification else {}),
+            **me.routes,
+            **evidence_routes(gate),
+        }
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         route = self.routes.get(ctx.path)

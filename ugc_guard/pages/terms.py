@@ -105,24 +105,15 @@ def render_terms(
 
 
 class TermsPages:
-    """The terms step: terms page, status, accept, guardian confirmation (and Proof of Age when the policy asks)."""
+    """The terms page and the status endpoint (accept and guardian confirmation have modules of their own)."""
 
     def __init__(self, gate: Gate) -> None:
-        from .accept import handle_accept
-        from .guardian import handle_guardian
-
         self.gate = gate
         prefix = gate.prefix.casefold()
         self.routes: dict[str, Route] = {
             prefix + "/terms": (("GET", "HEAD"), self.terms),
             prefix + "/status": (("GET", "HEAD"), self.status),
-            prefix + "/accept": (("POST",), lambda ctx: handle_accept(gate, ctx)),
-            prefix + "/guardian/confirm": (("GET", "HEAD", "POST"), lambda ctx: handle_guardian(gate, ctx)),
         }
-        if gate.policy.age.method == AgeMethod.eu_age_verification:
-            from .age_proof import age_proof_routes
-
-            self.routes.update(age_proof_routes(gate))
 
     async def terms(self, ctx: RequestContext) -> ASGIApp:
         gate = self.gate
