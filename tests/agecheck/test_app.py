@@ -69,6 +69,14 @@ def test_the_request_names_the_attestation_with_a_new_nonce_each_time(av_site: C
     assert site.entries() == 0 and site.reached() == 0
 
 
+def test_a_bare_post_gets_a_request_and_a_form_post_does_not(av_site: Callable[..., Site]) -> None:
+    client = av_site().client()
+    bare = client.post("/ugc-guard/age/request")
+    assert bare.status_code == 200 and "eu.europa.ec.av.1" in bare.text
+    form = client.post("/ugc-guard/age/request", data={"x": "1"})
+    assert form.status_code == 415 and form.json()["code"] == "unsupported-media-type"
+
+
 def test_a_valid_presentation_is_recorded_then_accept_and_upload_succeed(av_site: Callable[..., Site], issuer: Issuer) -> None:
     site = av_site()
     client = site.client()

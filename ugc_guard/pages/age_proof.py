@@ -49,7 +49,7 @@ def age_proof_routes(gate: Gate) -> dict[str, Route]:
     }
 
 
-def _page_origin(gate: Gate, ctx: RequestContext) -> str:
+def _page_origin(gate: Gate, ctx: RequestContext, *, body: bool = True) -> str:
     """Return the campaign's origin, the one the wallet signs; raise Problem ``csrf-failed`` for a post
     the browser says comes from another site, ``unsupported-media-type`` for a body that is not JSON."""
     origin = gate.policy.campaign.base_url
@@ -58,13 +58,15 @@ def _page_origin(gate: Gate, ctx: RequestContext) -> str:
         raise Problem("csrf-failed", f"age proof posts must come from the campaign's own pages (Sec-Fetch-Site: {fetch_site[:20]})")
     if sent is not None and sent.strip().rstrip("/").lower() != origin.lower():
         raise Problem("csrf-failed", f"age proof posts are taken from pages of {origin} only, not from {sent[:80]}")
-    if body_kind(ctx.headers) != "json":
+    if body and body_kind(ctx.headers) != "json":
         raise Problem("unsupported-media-type", "post application/json to the age proof endpoints")
     return origin
 
 
 async def _request(gate: Gate, ctx: RequestContext) -> ASGIApp:
-    origin = _page_origin(gate, ctx)
+    # the request's body is never read, so a bare POST (no body, no Content-Type) is fine; a body must be JSON
+    bare = ctx.headers.get("content-length", "0").strip() == "0" and "transfer-encoding" not in ctx.headers
+    origin = _page_origin(gate, ctx, body=not bare)
     await read_body(ctx.receive, ctx.headers, limit=REQUEST_LIMIT)  # nothing in it is used: the request is the server's own
     subject = ensure_subject(ctx, gate.subjects)
     if subject is None:
