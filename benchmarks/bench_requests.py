@@ -75,22 +75,43 @@ def guarded_app(folder: Path, *, only_this_issue: bool = False) -> Any:
     return guard
 
 
+def onscreen_app(folder: Path) -> Any:
+    """The bare app behind the shipped example policy, policies/onscreen.yaml, as it ships (moving window, 120/minute)."""
+    from ugc_guard.middleware import UGCGuard
+
+    os.environ["UGC_GUARD_LEDGER"] = f"sqlite:///{folder}/ledger.sqlite3"
+    folder.mkdir(parents=True, exist_ok=True)
+    return UGCGuard(bare_app(), policy=str(REPO / "policies" / "onscreen.yaml"))
+
+
+CLIENTS = [f"10.{n // 65536}.{n // 256 % 256}.{n % 256}" for n in range(4096)]
+"""Callers take turns from 4,096 addresses: each stays under the shipped 120/minute, so every answer is a 200 and every
+moving window holds up to ~100 entries, as a busy real one does (1/4,096 of the requests)."""
+_turn = 0
+
+
 def _scope() -> dict[str, Any]:
+    global _turn
+    _turn = (_turn + 1) % len(CLIENTS)
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"user-agent", BROWSER.encode()), (b"accept", b"text/html")],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"127.0.0.1"), (b"user-agent", BROWSER.encode()), (b"accept", b"text/html")],
+        "client": (CLIENTS[_turn], 50000), "server": ("127.0.0.1", 80),
     }
 
 
-async def _interleaved(apps: dict[str, Any], calls: int, rounds: int) -> dict[str, float]:
-    """Median µs per call of each app over ``rounds``, taking turns round by round so machine noise hits all alike."""
+async def _interleaved(apps: dict[str, Any], calls: int, rounds: int) -> dict[str, list[float]]:
+    """µs per call of each app in each of ``rounds``, taking turns round by round so machine noise hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in apps}
     for _ in range(rounds):
         for name, app in apps.items():
             samples[name].append(await _per_call(app, calls, 1))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.1f}–{max(values):.1f}"
 
 
 async def _per_call(app: Any, calls: int, rounds: int) -> float:
@@ -182,18 +203,25 @@ def main() -> None:
         "bare": bare_app,
         "slowapi": slowapi_app,
         "ugc_guard (full pipeline)": lambda: guarded_app(folder / "full"),
+        "ugc_guard, shipped policies/onscreen.yaml (moving window)": lambda: onscreen_app(folder / "onscreen"),
         "ugc_guard (scraping + rate-limit stages only)": lambda: guarded_app(folder / "mine", only_this_issue=True),
     }
-    timings = asyncio.run(_interleaved({name: build() for name, build in apps.items()}, calls, rounds))
+    samples = asyncio.run(_interleaved({name: build() for name, build in apps.items()}, calls, rounds))
+    timings = {name: statistics.median(values) for name, values in samples.items()}
     bare = timings["bare"]
+    # the added cost per round (each app's round minus the bare app's round just before it): its spread
+    added = {name: [value - base for value, base in zip(values, samples["bare"], strict=True)] for name, values in samples.items()}
     rows = [
-        "| app | µs per request | added over bare | target / peer |", "|---|---:|---:|---|",
-        f"| bare Starlette | {bare:.1f} | – | – |",
-        f"| slowapi SlowAPIASGIMiddleware, one limit | {timings['slowapi']:.1f} | {timings['slowapi'] - bare:.1f} | peer (~26 µs expected) |",
+        "| app | µs per request, median (min–max) | added over bare, median (min–max) | target / peer |", "|---|---:|---:|---|",
+        f"| bare Starlette | {bare:.1f} ({_spread(samples['bare'])}) | – | – |",
+        f"| slowapi SlowAPIASGIMiddleware, one fixed-window limit | {timings['slowapi']:.1f} ({_spread(samples['slowapi'])}) | "
+        f"{timings['slowapi'] - bare:.1f} ({_spread(added['slowapi'])}) | peer |",
     ]
     for name in list(apps)[2:]:
-        added = timings[name] - bare
-        rows.append(f"| {name}, one limit | {timings[name]:.1f} | {added:.1f} | ≤ 10 µs: {'met' if added <= 10 else 'NOT met'} |")
+        extra = timings[name] - bare
+        label = name if "onscreen" in name else f"{name}, one fixed-window limit"
+        verdict = f"≤ 10 µs: {'met' if extra <= 10 else 'NOT met'}; goal ≤ 5 µs: {'met' if extra <= 5 else 'not met'}"
+        rows.append(f"| {label} | {timings[name]:.1f} ({_spread(samples[name])}) | {extra:.1f} ({_spread(added[name])}) | {verdict} |")
     cached, uncached = classification_cost(calls * 10)
     rows += [
         "", "| agent classification (full list) | µs per request | target |", "|---|---:|---|",

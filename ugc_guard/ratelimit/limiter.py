@@ -47,6 +47,7 @@ class Limit:
     key_format: str
     """The storage key with ``{}`` for the scope key: what ``item.key_for(campaign, name, key)`` returns."""
     fixed_window: bool
+    moving_window: bool
     expiry: int
     """``item.get_expiry()``: the window in seconds."""
     state_prefix: str
@@ -84,9 +85,12 @@ class Limiter:
         self.errors: tuple[type[BaseException], ...] = (*_base_exceptions(self.storage), OSError, TimeoutError)
         # The fixed window's count and expiry in one call: synchronous in memory, one round trip on Redis.
         self._count_now: Callable[[str, int, int], tuple[int, float]] | None = None
+        # The moving window's take and read in one call, synchronous in memory.
+        self._moving_now: Callable[[str, int, int, int], tuple[bool, int, float]] | None = None
         self._count: Callable[[str, int, int], Awaitable[tuple[int, float]]] = self._count_in_two_calls
         if isinstance(self.storage, CountingMemoryStorage):
             self._count_now = self.storage.count
+            self._moving_now = self.storage.moving
         elif isinstance(self.storage, ServerClockRedisStorage):
             self._count = self.storage.count
         requests_strategy = STRATEGIES[settings.strategy](self.storage)
@@ -103,7 +107,10 @@ class Limiter:
                 header = policy_item(label, item.amount, item.get_expiry(), unit)
                 key_format = item.key_for(campaign.replace("{", "{{").replace("}", "}}"), label, "{}")
                 fixed = isinstance(strategy, FixedWindowRateLimiter)
-                compiled.append(Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, item.get_expiry(), f'"{label}";r='))
+                moving = isinstance(strategy, MovingWindowRateLimiter)
+                compiled.append(
+                    Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, moving, item.get_expiry(), f'"{label}";r=')
+                )
             return compiled
 
         pages: list[Limit] = []
@@ -131,14 +138,22 @@ class Limiter:
         return self.uploads if upload else self.pages
 
     def charge_now(self, limit: Limit, key: str, cost: int) -> Outcome | None:
-        """:meth:`charge` without an ``await`` when the storage can answer at once (a fixed window in
-        memory); None when it cannot, and the caller awaits :meth:`charge` instead."""
-        count_now = self._count_now
-        if count_now is None or cost <= 0 or not limit.fixed_window:
+        """:meth:`charge` without an ``await`` when the storage can answer at once (a fixed or moving
+        window in memory); None when it cannot, and the caller awaits :meth:`charge` instead."""
+        if cost <= 0:
             return None
-        count, reset = count_now(limit.key_format.format(key), limit.expiry, cost)
         amount = limit.item.amount
-        return Outcome(limit, count <= amount, amount - count if count < amount else 0, reset - time.time())
+        if limit.fixed_window:
+            count_now = self._count_now
+            if count_now is None:
+                return None
+            count, reset = count_now(limit.key_format.format(key), limit.expiry, cost)
+            return Outcome(limit, count <= amount, amount - count if count < amount else 0, reset - time.time())
+        moving_now = self._moving_now
+        if moving_now is None or not limit.moving_window:
+            return None
+        allowed, count, oldest = moving_now(limit.key_format.format(key), amount, limit.expiry, cost)
+        return Outcome(limit, allowed, amount - count if count < amount else 0, oldest + limit.expiry - time.time())
 
     async def flag_client(self, address: str | None) -> None:
         """Flag a client (the trap path); a storage that is down is noted in :attr:`health`, never raised."""

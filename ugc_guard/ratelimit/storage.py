@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.memory import Entry
 
 __all__ = ["REDIS_TIMEOUT", "CountingMemoryStorage", "ServerClockRedisStorage", "make_storage"]
 
@@ -82,7 +83,7 @@ return {current, redis.call('ttl', KEYS[1])}
 
 
 class CountingMemoryStorage(MemoryStorage):
-    """``limits``' memory storage with a synchronous fixed-window count for the hot path.
+    """``limits``' memory storage with synchronous fixed-window and moving-window counts for the hot path.
 
     :meth:`count` is :meth:`incr` followed by :meth:`get_expiry`, done without a lock, an expiry
     task or an ``await``: on one event loop a call that never yields is atomic. Expired windows are
@@ -93,6 +94,8 @@ class CountingMemoryStorage(MemoryStorage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._windows: list[tuple[float, str]] = []
+        self._moving: list[tuple[float, str]] = []
+        """(when to look at a moving window's key again, key): a heap ordered by time."""
 
     def count(self, key: str, expiry: int, amount: int) -> tuple[int, float]:
         """Add ``amount`` to the window of ``key``; return its count and when it ends (``time.time()``)."""
@@ -118,6 +121,45 @@ class CountingMemoryStorage(MemoryStorage):
             if expirations.get(key) == until:
                 del expirations[key]
                 self.storage.pop(key, None)
+                self.locks.pop(key, None)
+
+    def moving(self, key: str, limit: int, expiry: int, amount: int) -> tuple[bool, int, float]:
+        """The moving window's ``acquire_entry`` then ``get_moving_window`` in one synchronous call.
+
+        Takes ``amount`` entries when the window has room; returns whether it did, how many entries
+        the window now holds and when its oldest entry was taken (``time.time()``). The entries are
+        ``limits``' own (newest first, in ``events``), so the inherited asynchronous methods read
+        the same window; a list is cut to ``limit`` entries (older ones can never count again) and a
+        key whose newest entry has expired is dropped, so memory stays bounded by the active clients.
+        """
+        now = time.time()
+        moving = self._moving
+        if moving and moving[0][0] <= now:
+            self._drop_idle(now)
+        events = self.events.get(key)
+        if events is None:
+            events = self.events[key] = []
+            heapq.heappush(moving, (now + expiry, key))
+        cutoff = now - expiry
+        allowed = amount <= limit and not (len(events) > limit - amount and events[limit - amount].atime >= cutoff)
+        if allowed:
+            events[:0] = [Entry(expiry)] * amount
+            if len(events) > limit:
+                del events[limit:]
+        count = len(events)
+        while count and events[count - 1].atime <= cutoff:  # newest first: the old ones are at the end (as limits counts)
+            count -= 1
+        return allowed, count, events[count - 1].atime if count else now
+
+    def _drop_idle(self, now: float) -> None:
+        moving, events = self._moving, self.events
+        while moving and moving[0][0] <= now:
+            _, key = heapq.heappop(moving)
+            entries = events.get(key)
+            if entries and entries[0].expiry > now:  # still in use: look again when its newest entry expires
+                heapq.heappush(moving, (entries[0].expiry, key))
+            elif entries is not None:
+                del events[key]
                 self.locks.pop(key, None)
 
 

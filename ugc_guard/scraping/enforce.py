@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..policy import Policy
 from .agents import APP_NAME_TOKENS, SEARCH_BOTS, Agent, AgentKind, AgentMatcher, ai_agent_tokens
@@ -26,14 +27,8 @@ class AgentRules:
         """Build the decisions for ``policy`` from the same groups robots.txt is rendered from."""
         rules = rules or robots_rules(policy)
         scraping = policy.scraping
-        matcher = AgentMatcher(
-            ai_crawlers=ai_agent_tokens(),
-            scraping_tools=rules.blocked_everywhere,  # deny_agents and tools share "refused everywhere"
-            search_bots=SEARCH_BOTS,
-            deny=scraping.deny_agents,
-            allow=scraping.allow_agents,
-            app_names=APP_NAME_TOKENS,
-        )
+        # deny_agents and tools share "refused everywhere"
+        matcher = _matcher(rules.blocked_everywhere, tuple(scraping.deny_agents), tuple(scraping.allow_agents))
         ai_paths: re.Pattern[str] | None = None
         if scraping.robots.ai_crawlers != "site":
             patterns = rules.ai_disallow if scraping.robots.ai_crawlers == "content" else rules.common_disallow
@@ -48,3 +43,11 @@ class AgentRules:
         if kind is AgentKind.ai_crawler and self.block_ai_crawlers:
             return self.ai_paths is None or self.ai_paths.match(path) is not None
         return False
+
+
+@lru_cache(maxsize=64)
+def _matcher(blocked_everywhere: tuple[str, ...], deny: tuple[str, ...], allow: tuple[str, ...]) -> AgentMatcher:
+    """One matcher per distinct list: sites with the same lists (most of them) share it, and its cache of answers."""
+    return AgentMatcher(
+        ai_crawlers=ai_agent_tokens(), scraping_tools=blocked_everywhere, search_bots=SEARCH_BOTS, deny=deny, allow=allow, app_names=APP_NAME_TOKENS
+    )

@@ -74,7 +74,8 @@ def robots_rules(policy: Policy) -> RobotsRules:
     )
     everywhere = keep([*scraping.deny_agents, *(SCRAPING_TOOLS if scraping.block_scraping_tools else ())])
     mode = scraping.robots.ai_crawlers
-    ai = keep([token for token in ai_agent_tokens() if token.casefold() not in {t.casefold() for t in everywhere}])
+    refused = {token.casefold() for token in everywhere}
+    ai = keep([token for token in ai_agent_tokens() if token.casefold() not in refused])
     if mode == "none":
         ai = []
     ai_disallow = ("/",) if mode == "site" else _unique([*scraping.robots.content_paths, *common])
