@@ -10,6 +10,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import RequestContext, Stage, app_path
+from .observe import OBSERVED, Observer
 from .pipeline import build_stages
 from .policy import Policy, load_policies, load_policy
 from .policy.uploads import UploadRoute
@@ -67,8 +68,13 @@ class UGCGuard:
         self.router = SiteRouter(self.sites, fallback)
         self.all_routes = RouteTable([route for site in self.sites for route in site.routes]) if len(self.sites) > 1 else None
         """Every campaign's upload routes: a host that does not own one still never lets it through."""
+        self.observer = Observer.build(self)
+        """Metrics, request logs and webhooks when a policy's ``observe:`` asks for them, else None."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.observer is not None and scope["type"] == "http" and OBSERVED not in scope:
+            await self.observer(scope, receive, send)  # comes back here with the scope marked
+            return
         if scope["type"] != "http":
             if scope["type"] == "websocket" and self._refuses_websocket(scope):
                 await send({"type": "websocket.close", "code": 1008, "reason": "uploads are not taken over WebSocket here"})
@@ -87,6 +93,8 @@ class UGCGuard:
                 await refusal(scope, receive, send)
                 return
         ctx = RequestContext.from_scope(scope, receive, site, route)
+        if (observed := scope.get(OBSERVED)) is not None:
+            observed.ctx = ctx
         try:
             for stage in self.stages[site]:
                 answer = await stage(ctx)

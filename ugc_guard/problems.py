@@ -108,6 +108,8 @@ class Problem(Exception):
             (b"x-content-type-options", b"nosniff"),
         ]
         headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
+        if (observed := scope.get("ugc_guard.observed")) is not None:  # counted by code (ugc_guard.observe)
+            observed.code = self.code
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload if scope.get("method") != "HEAD" else b""})
 

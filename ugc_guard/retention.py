@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .hooks import HookFailed
 from .ledger.expiry import LIVE
 from .ledger.unconfirmed import unconfirmed_after
+from .observe.events import record_events
 from .pages.withdraw import deletion_event
 from .rules.retention import RetentionFacts, due_at, submission_due
 
@@ -151,6 +152,7 @@ def _expire(ledger: Ledger, policy: Policy, rule_name: str, members: list[Candid
     ledger.record_submission_ends(policy.campaign.id, [(c.submission_id, c.subject) for c in members],
                                   status="expired", action="deleted", rule=rule_name, period=rule.period,
                                   anchor=rule.anchor)
+    record_events(ledger, policy, "retention.deleted", rule=rule_name, files=_files(members))
     report.expired += len(members)
 
 
@@ -166,4 +168,5 @@ def _personal_data(ledger: Ledger, policy: Policy, rule: RetentionRule, now: dt.
         if act:
             ledger.erase_subject(campaign, activity.subject, requested_by="retention",
                                  reason=f"retention personal_data {rule.period} from {rule.anchor}")
+            record_events(ledger, policy, "subject.erased", subject=activity.subject, requested_by="retention", files=[])
             report.subjects_erased += 1

@@ -13,6 +13,8 @@ import click
 
 from ..hooks import HookFailed, call_hook_sync
 from ..ledger import Ledger, LedgerError, Receipt
+from ..observe.events import file_refs as event_files
+from ..observe.events import record_events
 from ..pages.subjects import erase_subject, export_subject, find_subjects, subject_campaign
 from ..policy import Policy, load_policy
 from .output import emit, format_option
@@ -128,6 +130,7 @@ def erase(ledger: Ledger, policy: Policy | None, subject: str, campaign: str | N
         result = erase_subject(ledger, name, subject, reason=reason, requested_by="operator", deliver=deliver)
     except HookFailed as error:
         raise click.ClickException(f"{error}; nothing was erased, run the command again") from None
+    record_events(ledger, policy, "subject.erased", subject=subject, requested_by="operator", files=event_files(result.files))
     if result.files and deliver is None:
         click.echo(f"warning: no hooks.content_deletion (give --policy); delete these {len(result.files)} file(s) yourself:", err=True)
         for item in result.files:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from ..hooks import HookFailed, call_hook
 from ..ledger import ClientInfo
+from ..observe.events import emit
 from ..problems import Problem
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
@@ -178,6 +179,7 @@ class MePages:
         receipt = await ledger.withdraw_consent(campaign, subject, scope, ids, reason=reason,
                                                 client=ClientInfo(ctx.client, ctx.user_agent or None))
         result["receipt"] = receipt.to_dict()
+        emit(self.site, "withdrawal.recorded", subject=subject, scope=scope, entry_id=receipt.entry_id, files=file_refs(own, ids))
         if scope == "processing":
             self._forget_status(subject)
         hook = self.policy.hooks.withdrawal

@@ -18,6 +18,7 @@ from .age import AgeMethod as AgeMethod  # the age section lives in age.py; thes
 from .age import Notifier as Notifier
 from .age import SmtpNotifier as SmtpNotifier
 from .base import Section
+from .observe import Observe
 from .scraping import RateLimits, Scraping
 from .types import Duration, TextFile
 from .uploads import Uploads
@@ -246,6 +247,8 @@ class Policy(Section):
     retention: Retention = Retention()
     privacy: Privacy = Privacy()
     hooks: Hooks = Hooks()
+    observe: Observe = Observe()
+    """Metrics, request logs and signed webhooks for the operator (docs/operations.md)."""
     ledger: LedgerSettings = LedgerSettings()
 
     @field_validator("secret", mode="before")

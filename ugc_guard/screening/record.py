@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..ledger import LedgerError, SubjectErased
 from ..ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from ..ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
+from ..observe.events import emit, stored_files
 from ..pages.lang import choose_language
 from ..problems import Problem
 from ..rules.age import band_labels
@@ -124,6 +125,7 @@ class SubmissionRecorder:
         except Exception:
             logger.exception("ugc_guard: could not confirm submission %s as stored; the upload is answered 503", submission.id)
             return False
+        emit(self.site, "submission.stored", subject=ctx.subject, submission_id=int(submission.id), files=stored_files(submission))
         return True
 
     async def mark_not_stored(self, ctx: RequestContext, submission: Submission, status: int | None) -> None:

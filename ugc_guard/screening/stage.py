@@ -8,6 +8,7 @@ response is over (the app reads the replay from them) and are removed whatever h
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +16,7 @@ import anyio
 from starlette.types import ASGIApp
 
 from ..context import RequestContext
+from ..observe import screening_done
 from ..policy import Policy
 from ..policy.types import duration_seconds
 from ..policy.uploads import UploadRoute
@@ -76,8 +78,10 @@ class ScreeningStage:
             return None
         temp = TempFiles(self.uploads.temp_dir)
         handed_over = False
+        started = time.perf_counter()
         try:
             await self._screen(ctx, route, temp)
+            screening_done(ctx.scope, started)
             handed_over = True
             return None
         except Problem as refusal:

@@ -1,0 +1,71 @@
+"""One structured log record per guarded request, and a JSON formatter for it.
+
+Records go to the ``ugc_guard.requests`` logger with the request's fields in ``record.ugc``:
+method, path (never the query string), status, problem code, campaign, a hash of the subject id,
+duration in milliseconds and the request id. No address, user agent, cookie or file name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import sys
+from typing import Any
+
+__all__ = ["REQUEST_LOGGER", "JsonFormatter", "install_json_handler", "request_id", "subject_hash"]
+
+REQUEST_LOGGER = "ugc_guard.requests"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def subject_hash(subject: str | None) -> str | None:
+    """Return the first 32 hex digits of the SHA-256 of a subject id (the id is random: the hash cannot be reversed)."""
+    return hashlib.sha256(subject.encode()).hexdigest()[:32] if subject else None
+
+
+def request_id(value: bytes | None, make: Any) -> str:
+    """Return the client's ``X-Request-ID`` when it is 1–128 safe characters, else a fresh one from ``make()``."""
+    if value is not None:
+        text = value.decode("latin-1")
+        if _REQUEST_ID.match(text):
+            return text
+    return str(make())
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object: time, level, logger, message, and the ``ugc`` fields of request records.
+
+    Use it in your own logging config (``"()": "ugc_guard.observe.JsonFormatter"``) or let
+    ``observe.log: json`` install it on the ``ugc_guard.requests`` logger.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "ugc", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def install_json_handler(stream: Any = None) -> logging.Handler:
+    """Give the request logger a stderr handler with :class:`JsonFormatter` unless it has one; return it."""
+    logger = logging.getLogger(REQUEST_LOGGER)
+    for handler in logger.handlers:
+        if isinstance(handler.formatter, JsonFormatter):
+            return handler
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler
