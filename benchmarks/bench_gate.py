@@ -23,10 +23,9 @@ from starlette.applications import Starlette
 from benchmarks._report import write_section
 from ugc_guard import UGCGuard
 from ugc_guard.context import RequestContext
-from ugc_guard.ledger import Ledger
+from ugc_guard.ledger import AgeResult, Ledger, TermsShown
 from ugc_guard.pages import find_gate
-from ugc_guard.pages.cache import StatusCache
-from ugc_guard.pages.records import AcceptanceRecord
+from ugc_guard.standing import StatusCache
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_TARGET_US, COLD_TARGET_US = 50.0, 1000.0
@@ -40,15 +39,10 @@ async def measure(folder: Path, rounds: int) -> tuple[list[float], list[float]]:
     gate = find_gate(guard)
     subject, cookie = gate.subjects.cookie.new()
     policy = gate.policy
-    await gate.store.record_acceptance(AcceptanceRecord(
-        subject, policy.terms.document_id, policy.terms.version, policy.terms.texts["en"].sha256, None, None, None, "en",
-        "bench", gate.policy_digest, "18+", "birth_date", "self-declared", False, 0, None,
-    ))  # fmt: skip
-    for number in range(2000):  # other subjects, so the index is not trivially small
-        await gate.store.record_acceptance(AcceptanceRecord(
-            f"other-subject-{number:06d}", policy.terms.document_id, policy.terms.version, policy.terms.texts["en"].sha256,
-            None, None, None, "en", "bench", gate.policy_digest, "18+", "birth_date", "self-declared", False, 0, None,
-        ))  # fmt: skip
+    terms = TermsShown(policy.terms.document_id, policy.terms.version, policy.terms.texts["en"].sha256, "en")
+    adult = AgeResult("18+", "birth_date", "self-declared")
+    for name in (subject, *(f"other-subject-{number:06d}" for number in range(2000))):  # others: the index is not trivially small
+        await gate.ledger.record_acceptance(gate.campaign, name, terms, adult, collection_method="bench", policy_digest=gate.policy_digest)
     scope = {
         "type": "http", "method": "POST", "path": "/upload", "root_path": "", "scheme": "http", "query_string": b"",
         "headers": [(b"host", b"localhost"), (b"cookie", f"ugc_guard_subject={cookie}".encode()), (b"accept", b"application/json")],

@@ -126,3 +126,30 @@ def test_policy_imports_nothing_of_ours() -> None:
 def test_no_module_over_the_line_limit() -> None:
     long = {name: n for name, path in modules() if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def _methods(node: ast.ClassDef) -> set[str]:
+    return {item.name for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_")}
+
+
+def _classes(path: Path) -> Iterator[ast.ClassDef]:
+    yield from (node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.ClassDef))
+
+
+def test_pages_and_screening_call_the_ledger_itself() -> None:
+    """No protocol or adapter over the ledger in its callers: the pages, admission and recording call
+    the ledger's API with the ledger's types (a Protocol naming a ledger method, or the ledger in its text)."""
+    ledger_api = set()
+    for name in ("aio.py", "ledger.py", "reading.py"):
+        for node in _classes(PACKAGE / "ledger" / name):
+            ledger_api |= _methods(node)
+    offenders = []
+    for name, path in modules():
+        if room(name) not in ("ugc_guard.pages", "ugc_guard.screening") and name != "ugc_guard.standing":
+            continue
+        for node in _classes(path):
+            if not any(isinstance(base, ast.Name) and base.id == "Protocol" for base in node.bases):
+                continue
+            if _methods(node) & ledger_api or "ledger" in (ast.get_source_segment(path.read_text(encoding="utf-8"), node) or "").lower():
+                offenders.append(f"{name}.{node.name}")
+    assert ledger_api and offenders == []

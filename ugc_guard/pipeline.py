@@ -31,8 +31,8 @@ def build_stages(site: Site) -> list[Stage]:
     stages.append(ScrapingStage(site, limiter.flag_client))  # robots.txt and tdmrep.json are never blocked or limited
     stages.append(RateLimitStage(limiter))
     stages.append(PagesStage(gate))  # everything under policy.prefix: terms, accept, status, guardian, age, me
-    stages.append(UploadGate(gate))  # upload routes: admission (current terms + age rule), or 303 / 403
-    recorder = SubmissionRecorder(site, gate)
+    stages.append(UploadGate(gate.standings))  # upload routes: admission (current terms + age rule), or 303 / 403
+    recorder = SubmissionRecorder(site, gate.standings, lambda: gate.proof_log)
     # last: receive, screen, record the submission and its grants, then replay the body to the app
     stages.append(ScreeningStage(policy, record=recorder.record, confirm=recorder.confirm, mark_not_stored=recorder.mark_not_stored))
     return stages

@@ -85,12 +85,14 @@ class _Pass:
 
 @pytest.fixture
 def make_harness(policy_file: Callable[..., Path], sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Harness]:
-    """Return a factory: ``make_harness({"age": {...}}, ledger_url=...)`` -> app + outbox on a fresh ledger."""
+    """Return a factory: ``make_harness({"age": {...}}, ledger_url=...)`` -> app + outbox on a fresh ledger
+    (``upgrade=False``: the ledger as it is, e.g. a path that cannot be opened)."""
     no_screening(monkeypatch)
 
-    def build(overrides: dict[str, Any] | None = None, *, ledger_url: str | None = None, app: Any = None) -> Harness:
+    def build(overrides: dict[str, Any] | None = None, *, ledger_url: str | None = None, app: Any = None, upgrade: bool = True) -> Harness:
         url = ledger_url or sqlite_url
-        Ledger(url).upgrade()
+        if upgrade:
+            Ledger(url).upgrade()
         guard = UGCGuard(app or upload_app(), policy=policy_file(overrides), ledger=url)
         outbox = Outbox()
         set_notifier(guard, outbox)

@@ -106,7 +106,8 @@ def test_below_minimum_keeps_only_a_counter(make_harness: Callable[..., Harness]
     client = harness.client()
     fifteen = (dt.date.today() - dt.timedelta(days=15 * 366)).isoformat()
     page = accept_form(client, birth_date=fifteen)
-    assert page.status_code == 403 and "at least 16" in page.text
+    assert page.status_code == 403 and "aged 16 or older" in page.text and "Nothing about you was recorded." in page.text
+    assert '<a href="/" id="back">Back to Test Campaign</a>' in page.text  # not a dead end
     answer = client.post("/ugc-guard/accept", json={"terms_version": "1", "accept_terms": True, "birth_date": fifteen})
     assert answer.status_code == 403 and answer.json()["code"] == "age-below-minimum"
     assert entries(harness) == []
@@ -193,12 +194,7 @@ def test_ledger_down_fails_closed(make_harness: Callable[..., Harness], tmp_path
     harness = make_harness()
     client = harness.client()
     accept_form(client)
-    broken = make_harness(ledger_url=harness.ledger_url)
-    from ugc_guard.ledger import AsyncLedger
-    from ugc_guard.pages import set_store
-    from ugc_guard.pages.ledger_store import LedgerGateStore
-
-    set_store(broken.guard, LedgerGateStore(AsyncLedger(f"sqlite:///{tmp_path}/missing/dir/x.sqlite3", connect_timeout=0.5), "test-campaign"))
+    broken = make_harness(ledger_url=f"sqlite:///{tmp_path}/missing/dir/x.sqlite3", upgrade=False)  # a file that cannot be opened
     down = broken.client(cookies=dict(client.cookies))
     answer = down.post("/upload", content=b"x")
     assert answer.status_code == 503 and answer.json()["code"] == "ledger-unavailable"

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.testclient import TestClient
 
 from ugc_guard.ledger import Ledger
-from ugc_guard.ledger.gate import address_hash
+from ugc_guard.ledger.guardians import address_hash
 
 from .conftest import CSRF_RE, Harness, accept_form
 

@@ -26,8 +26,8 @@ def test_flows_on_each_database(make_harness: Callable[..., Harness], ledger_url
     assert guardian.post("/ugc-guard/guardian/confirm", data=data).status_code == 200
     assert guardian.post("/ugc-guard/guardian/confirm", data=data).status_code == 410
     assert minor.post("/upload", content=b"x").status_code == 200
-    store = harness.gate.store
+    ledger = harness.gate.ledger
     import anyio
 
-    due = anyio.run(store.reconfirmations, dt.date.today() + dt.timedelta(days=800))
-    assert [row["age_band"] for row in due] == ["16-17"]
+    due = anyio.run(ledger.due_reconfirmations, "test-campaign", dt.date.today() + dt.timedelta(days=800))
+    assert [row.age_band for row in due] == ["16-17"]

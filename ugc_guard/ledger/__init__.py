@@ -9,7 +9,7 @@ from .aio import AsyncLedger
 from .canonical import entry_hash
 from .crypto import ERASED, SEALED
 from .errors import EntryNotFound, LedgerError, LedgerUnavailable, ReceiptInvalid, SchemaOutdated, SubjectErased
-from .gate import GuardianRequest, GuardianRequestUsed
+from .guardians import GuardianRequest, GuardianRequestUsed
 from .inputs import (
     SUBMISSION_STATUSES,
     AgeResult,

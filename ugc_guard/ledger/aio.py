@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 
-from . import gate, submissions
+from . import guardians, submissions
 from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
 from .ledger import Ledger
 from .queries import Page
@@ -61,7 +61,7 @@ class AsyncLedger:
                                token_sha256=token_sha256, expires_at=expires_at, guardian_email=guardian_email,
                                guardian_index=guardian_index, language=language, client=client, checks=checks)
 
-    async def find_guardian_request(self, campaign: str, token_sha256: str) -> gate.GuardianRequest | None:
+    async def find_guardian_request(self, campaign: str, token_sha256: str) -> guardians.GuardianRequest | None:
         return await self._run(self.sync.find_guardian_request, campaign, token_sha256)
 
     async def record_guardian_confirmation(self, campaign: str, request_id: int, *, guardian_name: str,

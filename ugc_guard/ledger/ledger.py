@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
-from . import expiry, gate, requests, rights, submissions, takedowns, unconfirmed
+from . import acceptances, erasure, expiry, guardians, requests, retention, submissions, takedowns, unconfirmed, withdrawals
 from .chain import Draft
 from .core import LedgerCore
 from .engine import translate_errors
@@ -102,42 +102,42 @@ class Ledger(LedgerReading):
                           collection_method: str, policy_digest: str, capacity: str = "self",
                           licence: LicenceShown | None = None, guardian_entries: Sequence[int] = (),
                           client: ClientInfo | None = None) -> Receipt:
-        """Record a terms acceptance with its age result; return the receipt (see :func:`gate.record_acceptance`)."""
-        return gate.record_acceptance(self._core, campaign, subject, terms, age, collection_method=collection_method,
+        """Record a terms acceptance with its age result; return the receipt (see :func:`acceptances.record_acceptance`)."""
+        return acceptances.record_acceptance(self._core, campaign, subject, terms, age, collection_method=collection_method,
                                       policy_digest=policy_digest, capacity=capacity, licence=licence,
                                       guardian_entries=guardian_entries, client=client)
 
     def record_age_result(self, campaign: str, subject: str, age: AgeResult) -> Receipt:
         """Record an age result on its own (e.g. from the app's verification); it becomes the current band."""
-        return gate.record_age_result(self._core, campaign, subject, age)
+        return acceptances.record_age_result(self._core, campaign, subject, age)
 
     def record_guardian_request(self, campaign: str, subject: str, *, acceptance_id: int, token_sha256: str,
                                 expires_at: dt.datetime, guardian_email: str, guardian_index: int = 1,
                                 language: str | None = None, client: ClientInfo | None = None,
                                 checks: Mapping[str, Any] | None = None) -> int:
         """Record a guardian request (token hash, expiry, sealed e-mail, what was checked); return its entry id."""
-        return gate.record_guardian_request(self._core, campaign, subject, acceptance_id=acceptance_id,
+        return guardians.record_guardian_request(self._core, campaign, subject, acceptance_id=acceptance_id,
                                             token_sha256=token_sha256, expires_at=expires_at,
                                             guardian_email=guardian_email, guardian_index=guardian_index,
                                             language=language, client=client, checks=checks).id
 
-    def find_guardian_request(self, campaign: str, token_sha256: str) -> gate.GuardianRequest | None:
+    def find_guardian_request(self, campaign: str, token_sha256: str) -> guardians.GuardianRequest | None:
         """Return the guardian request with this token hash in ``campaign``, or None."""
         with self._core.connect() as connection:
-            return gate.find_guardian_request(connection, campaign, token_sha256)
+            return guardians.find_guardian_request(connection, campaign, token_sha256)
 
     def record_guardian_confirmation(self, campaign: str, request_id: int, *, guardian_name: str, relationship: str,
                                      terms: TermsShown, licence: LicenceShown, policy_digest: str,
                                      client: ClientInfo | None = None, checks: Mapping[str, Any] | None = None) -> Receipt:
         """Record a guardian's confirmation and what was checked; raises :class:`GuardianRequestUsed` if already answered."""
-        return gate.record_guardian_confirmation(self._core, campaign, request_id, guardian_name=guardian_name,
+        return guardians.record_guardian_confirmation(self._core, campaign, request_id, guardian_name=guardian_name,
                                                  relationship=relationship, terms=terms, licence=licence,
                                                  policy_digest=policy_digest, client=client, checks=checks)
 
     def record_guardian_withdrawal(self, campaign: str, request_id: int, *, reason: str | None = None,
                                    client: ClientInfo | None = None) -> Receipt:
         """Record a guardian's withdrawal of consent; return its receipt."""
-        return gate.record_guardian_withdrawal(self._core, campaign, request_id, reason=reason, client=client)
+        return guardians.record_guardian_withdrawal(self._core, campaign, request_id, reason=reason, client=client)
 
     def subject_status(self, campaign: str, subject: str) -> SubjectStatus:
         """Return the subject's current standing in ``campaign`` (one primary-key lookup)."""
@@ -179,23 +179,23 @@ class Ledger(LedgerReading):
     def record_withdrawal(self, campaign: str, subject: str, scope: str, *, target_entry: int | None = None,
                           reason: str | None = None, client: ClientInfo | None = None) -> Receipt:
         """Record the subject's withdrawal of a consent; return its receipt."""
-        return rights.record_withdrawal(self._core, campaign, subject, scope, target_entry=target_entry,
+        return withdrawals.record_withdrawal(self._core, campaign, subject, scope, target_entry=target_entry,
                                         reason=reason, client=client)
 
     def erase_subject(self, campaign: str, subject: str, *, reason: str, requested_by: str = "subject") -> Receipt:
         """Destroy the subject's key (their personal fields become unreadable); return the erasure receipt."""
-        return rights.erase_subject(self._core, campaign, subject, reason=reason, requested_by=requested_by)
+        return erasure.erase_subject(self._core, campaign, subject, reason=reason, requested_by=requested_by)
 
     def record_retention_action(self, campaign: str, action: str, *, target_entry: int | None = None,
                                 rule: str | None = None, period: str | None = None, anchor: str | None = None,
                                 subject: str | None = None) -> Receipt:
         """Record a retention action; ``deleted`` on a submission also sets its status to ``expired``."""
-        return rights.record_retention_action(self._core, campaign, action, target_entry=target_entry, rule=rule,
+        return retention.record_retention_action(self._core, campaign, action, target_entry=target_entry, rule=rule,
                                               period=period, anchor=anchor, subject=subject)
 
     def mark_used(self, submission_id: int, *, production: str | None = None, used_on: dt.date | None = None) -> Receipt:
         """Record that a submission was used in a production."""
-        return rights.mark_used(self._core, submission_id, production=production, used_on=used_on)
+        return retention.mark_used(self._core, submission_id, production=production, used_on=used_on)
 
     def withdraw_consent(self, campaign: str, subject: str, scope: str, submission_ids: Sequence[int], *,
                          reason: str | None = None, client: ClientInfo | None = None) -> Receipt:

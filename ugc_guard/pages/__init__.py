@@ -1,9 +1,8 @@
 """The built-in pages under the policy prefix: the terms step (terms, status, accept, guardian
 confirmation, Proof of Age) and the subject's own pages (me, export, withdraw), served by one stage.
 
-:class:`Gate` is a site's shared page state (rules, store, status cache, form tokens, notifier);
-:func:`set_notifier` and :func:`set_store` replace a running site's notifier or store (tests capture
-guardian links so).
+:class:`Gate` is a site's shared page state (its ledger, standing service, form tokens, notifier);
+:func:`set_notifier` replaces a running site's notifier (tests capture guardian links so).
 """
 
 from __future__ import annotations
@@ -15,11 +14,9 @@ from ..rules.standing import Standing
 from .notifier import GuardianMessage, LogNotifier, Notifier, SmtpNotifier
 from .service import Gate
 from .stage import PagesStage
-from .store import GateStore
 
 __all__ = [
     "Gate",
-    "GateStore",
     "GuardianMessage",
     "LogNotifier",
     "Notifier",
@@ -28,7 +25,6 @@ __all__ = [
     "Standing",
     "find_gate",
     "set_notifier",
-    "set_store",
 ]
 
 
@@ -46,8 +42,3 @@ def find_gate(guard: Any, campaign: str | None = None) -> Gate:
 def set_notifier(guard_or_site: Any, notifier: Notifier, campaign: str | None = None) -> None:
     """Make ``notifier`` deliver the guardian links of a UGCGuard's (or Site's) campaign."""
     find_gate(guard_or_site, campaign).notifier = notifier
-
-
-def set_store(guard_or_site: Any, store: GateStore, campaign: str | None = None) -> None:
-    """Replace the gate's store (and empty its cache)."""
-    find_gate(guard_or_site, campaign).store = store

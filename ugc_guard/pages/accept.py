@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp
 
+from ..ledger import AgeResult, ClientInfo, LicenceShown, Receipt, TermsShown
 from ..policy.age import AgeMethod
 from ..policy.types import duration_seconds
 from ..problems import Problem
-from ..rules.age import AgeJudgement, AgeOutcome, reconfirm_due
+from ..rules.age import AgeJudgement, reconfirm_due
 from ..rules.standing import Standing
 from ..subject import ensure_subject, user_addresses
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
 from .judge import AcceptInput, AcceptRefusal, settle
 from .notifier import GuardianMessage
-from .records import AcceptanceRecord, GuardianRequestRecord, Recorded
 from .redirect import safe_next
 from .render import html_page
 from .terms import render_terms, status_body, terms_language
@@ -43,11 +43,11 @@ logger = logging.getLogger("ugc_guard.pages")
 
 
 async def _standing(gate: Gate, ctx: RequestContext) -> Standing:
-    """Return the request subject's status read fresh from the store; an erased subject is dropped from
+    """Return the request subject's standing read fresh from the ledger; an erased subject is dropped from
     the request (a new pseudonym is made for them where the subject is the cookie)."""
     if ctx.subject is None:
         return Standing()
-    standing = await gate.store.status(ctx.subject)
+    standing = await gate.standings.read(ctx.subject)
     if not standing.erased:
         return standing
     if gate.subjects.source != "cookie":
@@ -59,40 +59,31 @@ async def _standing(gate: Gate, ctx: RequestContext) -> Standing:
 
 async def _record(
     gate: Gate, ctx: RequestContext, subject: str, given: AcceptInput, lang: str, method: str, result: AgeJudgement | None, emails: list[str]
-) -> Recorded:
+) -> Receipt:
     policy = gate.policy
     now = _dt.datetime.now(_dt.UTC)
-    minor = result is not None and result.outcome is AgeOutcome.with_guardian
-    record = AcceptanceRecord(
-        subject=subject,
-        terms_document=policy.terms.document_id,
-        terms_version=policy.terms.version,
-        terms_sha256=policy.terms.texts[lang].sha256,
-        licence_id=policy.licence.id if given.accept_licence else None,
-        licence_version=policy.licence.version if given.accept_licence else None,
-        licence_sha256=policy.licence.texts[lang].sha256 if given.accept_licence else None,
-        language=lang,
-        collection_method=method,
-        policy_digest=gate.policy_digest,
-        age_band=result.band if result and policy.age.method != AgeMethod.eu_age_verification else None,  # an attestation is recorded already
-        age_method=str(policy.age.method),
-        age_assurance=policy.age.assurance,
-        guardian_required=minor,
-        guardians_required=gate.guardians_required if minor else 0,
-        reconfirm_due=reconfirm_due(now.date(), result) if result and policy.age.reconfirm_at_majority else None,
-        client_address=ctx.client,
-        user_agent=ctx.user_agent or None,
-        accepted_at=now,
-    )
-    receipt = await gate.store.record_acceptance(record)
-    gate.cache.invalidate(subject)
+    terms = TermsShown(policy.terms.document_id, policy.terms.version, policy.terms.texts[lang].sha256, lang)
+    licence = None
+    if given.accept_licence:
+        licence = LicenceShown(policy.licence.id, policy.licence.version, policy.licence.texts[lang].sha256)
+    age = None
+    if result is not None and policy.age.method != AgeMethod.eu_age_verification:  # an attestation is recorded already
+        due = reconfirm_due(now.date(), result) if policy.age.reconfirm_at_majority else None
+        age = AgeResult(result.band, str(policy.age.method), policy.age.assurance, due)
+    receipt = await gate.ledger.record_acceptance(
+        gate.campaign, subject, terms, age, collection_method=method, policy_digest=gate.policy_digest, licence=licence,
+        client=ClientInfo(ctx.client, ctx.user_agent or None),
+    )  # fmt: skip
+    gate.forget(subject)
     ttl = duration_seconds(policy.age.guardian_token_ttl)
     own_known = bool(given.own_email and given.own_email.strip()) or bool(user_addresses(ctx.scope.get("user")))
     checks = {"address_differs_from_minor": True if own_known else None}
     for index, email in enumerate(emails, start=1):
         token = new_token(now, ttl)
-        request = GuardianRequestRecord(subject, receipt.entry_id, token.token_hash, token.expires_at, email, lang, index, checks)
-        await gate.store.request_guardian(request)
+        await gate.ledger.record_guardian_request(
+            gate.campaign, subject, acceptance_id=receipt.entry_id, token_sha256=token.token_hash, expires_at=token.expires_at,
+            guardian_email=email, guardian_index=index, language=lang, checks=checks,
+        )  # fmt: skip
         message = GuardianMessage(
             to=email,
             link=gate.absolute_url(ctx, "/guardian/confirm?token=" + token.token),
@@ -157,7 +148,7 @@ async def _accept_json(gate: Gate, ctx: RequestContext, data: dict[str, Any]) ->
         raise Problem("subject-required", "sign in to the site first; this campaign identifies people by their account")
     receipt = await _record(gate, ctx, subject, given, lang, "api:json", result, normalised)
     status = await gate.status(subject)
-    signed = await gate.proof_log.issue_receipt(int(receipt.entry_id))  # the acceptance with its age result
+    signed = await gate.proof_log.issue_receipt(receipt.entry_id)  # the acceptance with its age result
     body = {"receipt": signed.to_dict(), "status": status_body(gate, ctx, status)}
     return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
 

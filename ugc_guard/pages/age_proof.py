@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from ..agecheck import AgeProof
 from ..agecheck.handlers import RESPONSE_LIMIT, age_request, age_response, age_script
+from ..ledger import AgeResult
 from ..problems import Problem
 from ..rules.age import AgeJudgement, AgeOutcome, reconfirm_due
 from ..rules.redeclare import Declared, contradicts, strength
@@ -92,9 +93,9 @@ async def record_attestation(gate: Gate, subject: str, proof: AgeProof, today: _
     The band is held against the one recorded before, as every declaration is (an attestation outranks
     any other method; one attestation cannot raise another's band before that one's re-confirmation
     day). A minor's result gets the re-confirmation day of :func:`ugc_guard.rules.age.reconfirm_due`.
-    Raises Problem ``subject-erased`` and ``age-redeclared``, and StoreUnavailable.
+    Raises Problem ``subject-erased`` and ``age-redeclared``, and the ledger's ``LedgerError``.
     """
-    standing = await gate.store.status(subject)
+    standing = await gate.standings.read(subject)
     if standing.erased:
         raise Problem("subject-erased", "the data recorded under this pseudonym was erased; open the terms page again")
     if standing.age_band is not None:
@@ -109,6 +110,8 @@ async def record_attestation(gate: Gate, subject: str, proof: AgeProof, today: _
             )
     result = AgeJudgement(proof.band, AgeOutcome(proof.outcome), proof.years_to_majority)
     due = reconfirm_due(today, result) if gate.policy.age.reconfirm_at_majority else None
-    receipt = await gate.store.record_attested_age(subject, proof, due)
-    gate.cache.invalidate(subject)
-    return {"entry_id": receipt.entry_id, "entry_hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat(timespec="seconds")}
+    age = AgeResult(proof.band, proof.method, proof.assurance, due, proof.issuer, proof.attestation_expires)
+    receipt = await gate.ledger.record_age_result(gate.campaign, subject, age)
+    gate.forget(subject)
+    recorded_at = _dt.datetime.fromisoformat(receipt.recorded_at).isoformat(timespec="seconds")
+    return {"entry_id": str(receipt.entry_id), "entry_hash": receipt.hash, "recorded_at": recorded_at}

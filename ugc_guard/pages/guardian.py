@@ -15,11 +15,10 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp
 
+from ..ledger import ClientInfo, GuardianRequest, GuardianRequestUsed, LicenceShown, TermsShown
 from ..problems import Problem
 from .forms import body_kind, parse_form, read_body
-from .records import GuardianConfirmation, PendingGuardian
 from .render import html_page, text_html
-from .store import TokenSpent
 from .terms import query_value, terms_language
 from .tokens import hash_token, token_shape_ok
 from .words import words
@@ -33,16 +32,16 @@ __all__ = ["handle_guardian"]
 RELATIONSHIPS = ("parent", "guardian", "other-parental-authority")
 
 
-async def _pending(gate: Gate, token: str | None) -> PendingGuardian | None:
+async def _pending(gate: Gate, token: str | None) -> GuardianRequest | None:
     """Return the open request for ``token``, or None when it is unknown, used, expired or superseded."""
     if not token_shape_ok(token):
         return None
     assert token is not None
-    request = await gate.store.find_guardian_request(hash_token(token))
+    request = await gate.ledger.find_guardian_request(gate.campaign, hash_token(token))
     if request is None or request.used or request.expires_at <= _dt.datetime.now(_dt.UTC):
         return None
-    status = await gate.store.status(request.subject)
-    if status.receipt_id != request.acceptance_id or request.terms_version != gate.terms_rule.version:
+    status = await gate.standings.read(request.subject)
+    if request.acceptance_id is None or status.receipt_id != str(request.acceptance_id) or request.terms_version != gate.terms_rule.version:
         return None  # the minor accepted again, or the terms changed: this link covers an old acceptance
     return request
 
@@ -93,7 +92,7 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
         tokens = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get("token", [])
         token = tokens[0] if len(tokens) == 1 else None  # a link carries one token; two are no link of ours
         request = await _pending(gate, token)
-        lang = terms_language(gate, ctx, query_value(ctx, "lang") or (request.language if request else None))
+        lang = terms_language(gate, ctx, query_value(ctx, "lang") or ((request.language or "en") if request else None))
         if request is None or token is None:
             return _invalid(gate, ctx, lang)
         if ctx.subject is not None and ctx.subject == request.subject:
@@ -118,30 +117,19 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
     if not (0 < len(name) <= 200) or relationship not in RELATIONSHIPS or form.get("accept_terms") != "yes" or form.get("accept_licence") != "yes":
         return _page(gate, ctx, lang, token, [vocabulary["err_g_fields"]], 422)
     policy = gate.policy
-    confirmation = GuardianConfirmation(
-        request_id=request.request_id,
-        subject=request.subject,
-        acceptance_id=request.acceptance_id,
-        guardian_name=name,
-        relationship=relationship,
-        terms_document=policy.terms.document_id,
-        terms_version=policy.terms.version,
-        terms_sha256=policy.terms.texts[lang].sha256,
-        licence_id=policy.licence.id,
-        licence_version=policy.licence.version,
-        licence_sha256=policy.licence.texts[lang].sha256,
-        language=lang,
-        policy_digest=gate.policy_digest,
-        client_address=ctx.client,
-        user_agent=ctx.user_agent or None,
-        checks={"token_possession": True, "minor_session": False, "session": "other-subject" if ctx.subject else "none"},
-    )
+    terms = TermsShown(policy.terms.document_id, policy.terms.version, policy.terms.texts[lang].sha256, lang)
+    licence = LicenceShown(policy.licence.id, policy.licence.version, policy.licence.texts[lang].sha256)
+    checks = {"token_possession": True, "minor_session": False, "session": "other-subject" if ctx.subject else "none"}
     try:
-        receipt = await gate.store.confirm_guardian(confirmation)
-    except TokenSpent:
+        receipt = await gate.ledger.record_guardian_confirmation(
+            gate.campaign, request.request_id, guardian_name=name, relationship=relationship, terms=terms, licence=licence,
+            policy_digest=gate.policy_digest, client=ClientInfo(ctx.client, ctx.user_agent or None), checks=checks,
+        )  # fmt: skip
+    except GuardianRequestUsed:
         return _invalid(gate, ctx, lang)
-    gate.cache.invalidate(request.subject)
-    shown: dict[str, Any] = {"entry_id": receipt.entry_id, "entry_hash": receipt.entry_hash, "recorded_at": receipt.recorded_at.isoformat()}
+    gate.forget(request.subject)
+    recorded_at = _dt.datetime.fromisoformat(receipt.recorded_at).isoformat()
+    shown: dict[str, Any] = {"entry_id": str(receipt.entry_id), "entry_hash": receipt.hash, "recorded_at": recorded_at}
     return html_page(
         "message.html", lang, policy, 200, heading=vocabulary["g_done_title"], message=vocabulary["g_done_text"],
         alert=False, receipt=shown, link=None, link_text="",

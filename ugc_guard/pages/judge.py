@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
+from ..ledger import AgeResult
 from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import AgeError, AgeJudgement, AgeOutcome, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date
@@ -169,8 +170,8 @@ async def settle(
             band = str(refusal.values["band"])
             if standing.age_band is not None:
                 if standing.age_band != band:  # the same lower band again adds nothing
-                    await gate.store.record_age_result(subject, band, str(age.method), age.assurance)
-                    gate.cache.invalidate(subject)
+                    await gate.ledger.record_age_result(gate.campaign, subject, AgeResult(band, str(age.method), age.assurance))
+                    gate.forget(subject)
                 refusal.key = "err_below_recorded"
             else:
                 _REFUSED.setdefault(gate, RecentRefusals()).note(subject, Declared(band, new_strength))

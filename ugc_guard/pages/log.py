@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
+from ..ledger.requests import RightsRequest
 from ..rules.deadlines import Regime, deadlines
 
 __all__ = ["due_rows"]
 
 
-class Logged(Protocol):
-    """What :func:`due_rows` reads of a logged request (``ugc_guard.ledger.requests.RightsRequest``)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def campaign(self) -> str | None: ...
-    @property
-    def subject(self) -> str | None: ...
-    @property
-    def regime(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def received(self) -> dt.date: ...
-    @property
-    def reference(self) -> str | None: ...
-    @property
-    def extended(self) -> bool: ...
-    @property
-    def closed_on(self) -> dt.date | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-
-
-def due_rows(requests: Iterable[Logged], on: dt.date) -> list[dict[str, Any]]:
+def due_rows(requests: Iterable[RightsRequest], on: dt.date) -> list[dict[str, Any]]:
     """Return one row per request with its deadlines, soonest answer date first: ``confirm_by`` (CCPA),
     ``answer_by`` (the extended date once the requester was told), ``days_left`` and ``overdue``."""
     rows = []

@@ -1,4 +1,4 @@
-"""The gate of one campaign site: its precomputed rules, store, cache, notifier and counters.
+"""The gate of one campaign site: its standing service, ledger, form tokens, notifier and counters.
 
 Built once per site by :func:`ugc_guard.pipeline.build_stages`; the subject, pages, admission and
 recording stages share it (and so share one status cache and one signed log).
@@ -12,20 +12,19 @@ import urllib.parse
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..rules.age import AgeRule
-from ..rules.standing import Standing, TermsRule
+from ..rules.standing import Standing
+from ..standing import Standings, StatusCache
 from ..subject import SubjectStage
-from .cache import StatusCache
 from .csrf import FormTokens
 from .notifier import Notifier, notifier_from_policy
 
 if TYPE_CHECKING:
     from ..agecheck import NonceStore
     from ..context import RequestContext
+    from ..ledger import AsyncLedger
     from ..ledger.prooflog import AsyncProofLog
     from ..policy import Policy
     from ..sites import Site
-    from .store import GateStore
 
 __all__ = ["Gate", "policy_digest"]
 
@@ -40,25 +39,26 @@ def policy_digest(policy: Policy) -> str:
 
 
 class Gate:
-    """Everything the gate needs for one site, computed once."""
+    """Everything the gate needs for one site, computed once. The pages record through :attr:`ledger`
+    (the site's :class:`~ugc_guard.ledger.AsyncLedger`, with the ledger's own types) and read a
+    subject's standing through :attr:`standings` (shared with admission and recording)."""
 
-    def __init__(self, site: Site, *, store: GateStore | None = None, notifier: Notifier | None = None) -> None:
+    def __init__(self, site: Site, *, notifier: Notifier | None = None) -> None:
         policy = site.policy
         self.site = site
         self.policy = policy
         self.prefix = policy.prefix
         self.subjects = SubjectStage(site)
         self.forms = FormTokens(site.secret, site.campaign)
-        self.cache = StatusCache()
-        kept = frozenset(policy.terms.keeps_acceptances_of) if not policy.terms.requires_reacceptance else frozenset[str]()
-        self.terms_rule = TermsRule(policy.terms.version, kept)
-        self.age_rule = AgeRule(policy.age.minimum, policy.age.guardian_minimum)
-        self.guardians_required = policy.age.guardians_required
+        self.campaign = site.campaign
+        self.standings = Standings(site)
+        self.terms_rule = self.standings.terms_rule
+        self.age_rule = self.standings.age_rule
+        self.guardians_required = self.standings.guardians_required
         self.notifier: Notifier = notifier or site.notifier or notifier_from_policy(policy.age.notifier)
         self.policy_digest = policy_digest(policy)
         self.refusals: Counter[str] = Counter()
         """Refused acceptances per reason (``age-below-minimum``…): all that is kept of them."""
-        self._store = store
         self._nonces: NonceStore | None = None
         self._proof_log: AsyncProofLog | None = None
 
@@ -88,31 +88,26 @@ class Gate:
         self._nonces = store
 
     @property
-    def store(self) -> GateStore:
-        if self._store is None:
-            from .ledger_store import LedgerGateStore
+    def ledger(self) -> AsyncLedger:
+        """The site's ledger; the pages call its API with its own types (``TermsShown``, ``AgeResult``…)."""
+        return self.site.ledger
 
-            self._store = LedgerGateStore.for_site(self.site)
-        return self._store
+    @property
+    def cache(self) -> StatusCache:
+        """The standing cache (of :attr:`standings`)."""
+        return self.standings.cache
 
-    @store.setter
-    def store(self, store: GateStore) -> None:
-        self._store = store
-        self.cache = StatusCache(self.cache.ttl, self.cache.max_entries)
+    @cache.setter
+    def cache(self, cache: StatusCache) -> None:
+        self.standings.cache = cache
 
     async def status(self, subject: str) -> Standing:
-        """Return the subject's status, from the cache when fresh; raises ``LedgerUnavailable``."""
-        version = self.terms_rule.version
-        cached = self.cache.get(subject, version)
-        if cached is not None:
-            return cached
-        status = await self.store.status(subject)
-        self.cache.put(subject, version, status)
-        return status
+        """Return the subject's standing, from the cache when fresh; raises the ledger's ``LedgerError``."""
+        return await self.standings.status(subject)
 
     def forget(self, subject: str) -> None:
-        """Drop the subject's cached status (after a withdrawal or erasure elsewhere)."""
-        self.cache.invalidate(subject)
+        """Drop the subject's cached standing (after anything recorded for them)."""
+        self.standings.forget(subject)
 
     def url(self, ctx: RequestContext, page: str) -> str:
         """Return the site-relative URL of one of the gate's pages, with the mount's ``root_path``."""

@@ -22,7 +22,6 @@ from .evidence import evidence_routes
 from .guardian import handle_guardian
 from .me import MePages
 from .routes import Route
-from .store import StoreUnavailable
 from .terms import TermsPages
 
 if TYPE_CHECKING:
@@ -64,6 +63,6 @@ class PagesStage:
             return problem
         except SubjectErased:  # nothing more can be recorded under an erased pseudonym
             return Problem("subject-erased", "the data recorded under this pseudonym was erased; there is nothing left to withdraw")
-        except (StoreUnavailable, LedgerError):
+        except LedgerError:
             logger.warning("ugc_guard: the ledger failed while serving %s", ctx.path, exc_info=True)
             return ledger_unavailable()

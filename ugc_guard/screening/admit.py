@@ -2,7 +2,8 @@
 
 Browsers (``Accept: text/html``) are sent to the terms page (303) with ``next`` set to the page
 they came from; API clients get 403 problem+json naming the first missing step, with
-``accept_url``. A ledger that cannot be read fails closed (503 ``ledger-unavailable``).
+``accept_url``. A ledger that cannot be read fails closed (503 ``ledger-unavailable``). The
+subject's standing comes from the site's :class:`~ugc_guard.standing.Standings` (shared with the pages).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from urllib.parse import quote, urlsplit
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp
 
+from ..ledger import LedgerError
 from ..pages.redirect import safe_next
-from ..pages.store import StoreUnavailable
 from ..problems import Problem, ledger_unavailable
-from ..rules.standing import Standing, missing, refusal_code
+from ..rules.standing import Standing, refusal_code
 
 if TYPE_CHECKING:
     from ..context import RequestContext
-    from ..pages.service import Gate
+    from ..standing import Standings
 
 __all__ = ["UploadGate"]
 
@@ -28,33 +29,40 @@ __all__ = ["UploadGate"]
 class UploadGate:
     """Stage: refuse uploads of subjects who still miss something; note the acceptance otherwise."""
 
-    def __init__(self, gate: Gate) -> None:
-        self.gate = gate
+    def __init__(self, standings: Standings) -> None:
+        self.standings = standings
+        policy = standings.site.policy
+        self.prefix = policy.prefix
+        self.base_url = policy.campaign.base_url
+
+    def _url(self, ctx: RequestContext, page: str) -> str:
+        """Return the site-relative URL of one of the built-in pages, with the mount's ``root_path``."""
+        root_path: str = ctx.scope.get("root_path", "")
+        return root_path.rstrip("/") + self.prefix + page
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         if ctx.upload_route is None:
             return None
-        gate = self.gate
         if ctx.subject is None:
             status = Standing()
         else:
             try:
-                status = await gate.status(ctx.subject)
-            except StoreUnavailable:
+                status = await self.standings.status(ctx.subject)
+            except LedgerError:
                 return ledger_unavailable("the acceptance ledger cannot be reached, so no upload is accepted; try again later")
-        needs = missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required)
+        needs = self.standings.missing(status)
         code = refusal_code(needs)
         if code is None:
             ctx.standing = status
             return None
         if "text/html" in ctx.headers.get("accept", ""):
-            target = gate.url(ctx, "/terms") + "?next=" + quote(self._came_from(ctx), safe="/")
+            target = self._url(ctx, "/terms") + "?next=" + quote(self._came_from(ctx), safe="/")
             return RedirectResponse(target, status_code=303, headers={"cache-control": "no-store"})
         return Problem(
             code,
             f"before uploading: {', '.join(needs)}",
-            accept_url=gate.absolute_url(ctx, "/terms"),
-            status_url=gate.absolute_url(ctx, "/status"),
+            accept_url=self.base_url + self._url(ctx, "/terms"),
+            status_url=self.base_url + self._url(ctx, "/status"),
             missing=needs,
         )
 

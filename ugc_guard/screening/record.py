@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +25,14 @@ from ..observe.events import emit, stored_files
 from ..pages.lang import choose_language
 from ..problems import Problem
 from ..rules.age import band_labels
-from ..rules.standing import missing, refusal_code
+from ..rules.standing import refusal_code
 from .models import ScreenedFile, ScreenedUpload, Submission
 
 if TYPE_CHECKING:
     from ..context import RequestContext
-    from ..pages.service import Gate
+    from ..ledger.prooflog import AsyncProofLog
     from ..sites import Site
+    from ..standing import Standings
 
 __all__ = ["SWEEP_EVERY", "SubmissionRecorder"]
 
@@ -44,13 +46,15 @@ PENDING = ("received", UNCONFIRMED)
 class SubmissionRecorder:
     """Records screened uploads of one site in its ledger, then what the app answered."""
 
-    def __init__(self, site: Site, gate: Gate) -> None:
+    def __init__(self, site: Site, standings: Standings, proof_log: Callable[[], AsyncProofLog]) -> None:
         self.site = site
-        self.gate = gate
+        self.standings = standings
+        self.proof_log = proof_log
+        """The site's signed log, made on first use (the pages' :attr:`~ugc_guard.pages.Gate.proof_log`)."""
         policy = site.policy
         self.grants_by_language = {language: LicenceGrant.from_policy(policy, language) for language in policy.licence.texts}
         self.portrait_withdrawable = policy.portrait.withdrawable
-        self.adult_band = band_labels(gate.age_rule)[0]
+        self.adult_band = band_labels(standings.age_rule)[0]
         self.unconfirmed_after = unconfirmed_after(policy)
         self._swept_at: float | None = None
 
@@ -64,7 +68,7 @@ class SubmissionRecorder:
         acceptance_id = status.receipt_id if status is not None else None
         if ctx.subject is None or status is None or acceptance_id is None:
             raise Problem("terms-not-accepted", "no current acceptance was found for this upload")
-        needs = missing(status, self.gate.terms_rule, self.gate.age_rule, self.gate.guardians_required)
+        needs = self.standings.missing(status)
         if needs:
             raise Problem(refusal_code(needs) or "terms-not-accepted", "the subject may not upload yet")
         if not screened.grants.licence:
@@ -92,7 +96,7 @@ class SubmissionRecorder:
                     )
                 )
             # the uploader's proof: the first file's submission with its grants, in the signed log
-            signed = await self.gate.proof_log.issue_receipt(recorded[0].receipt)
+            signed = await self.proof_log().issue_receipt(recorded[0].receipt)
         except Exception as error:
             # screening turns any failure here into 503 ledger-unavailable; files already recorded
             # for this refused upload must not stand as received

@@ -1,5 +1,5 @@
-"""What the terms/age/guardian gate records: acceptances with their age result, guardian requests,
-confirmations and withdrawals — each appended atomically with the subject's derived status."""
+"""Guardian consent: a guardian request (its one-time token kept only as a hash), the guardian's
+confirmation and withdrawal; each appended atomically with the subject's derived guardian status."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +20,13 @@ from .chain import Draft, Stored, subject_key
 from .core import LedgerCore
 from .crypto import Sealer, seal_context
 from .errors import EntryNotFound, LedgerError
-from .inputs import AgeResult, ClientInfo, LicenceShown, TermsShown
+from .inputs import ClientInfo, LicenceShown, TermsShown
 from .models import Entry
 from .receipts import Receipt, receipt_for
-from .status import guardian_changed, upsert_subject
+from .status import guardian_changed
 
-__all__ = ["GuardianRequest", "GuardianRequestUsed", "address_hash", "find_guardian_request", "record_acceptance", "record_age_result",
-           "record_guardian_confirmation", "record_guardian_request", "record_guardian_withdrawal"]
+__all__ = ["GuardianRequest", "GuardianRequestUsed", "address_hash", "find_guardian_request", "record_guardian_confirmation",
+           "record_guardian_request", "record_guardian_withdrawal"]
 
 
 class GuardianRequestUsed(LedgerError):
@@ -47,67 +47,6 @@ class GuardianRequest:
     language: str | None
     used: bool
     """Confirmed or withdrawn already: the token may not be used again."""
-
-
-def _age_payload(age: AgeResult) -> dict[str, Any]:
-    """Return the public payload of an ``age_result`` entry: band, method, assurance, re-confirmation and,
-    for an attestation, its issuer and expiry (never the attestation, its device key or the nonce)."""
-    payload: dict[str, Any] = {
-        "band": age.band, "method": age.method, "assurance": age.assurance,
-        "reconfirm_at_majority": age.reconfirm_at_majority,
-        "reconfirm_due": age.reconfirm_due.isoformat() if age.reconfirm_due else None,
-    }
-    if age.issuer is not None:
-        payload["issuer"] = age.issuer
-    if age.attestation_expires is not None:
-        payload["attestation_expires"] = utc_text(age.attestation_expires)
-    return payload
-
-
-def record_acceptance(
-    core: LedgerCore, campaign: str, subject: str, terms: TermsShown, age: AgeResult | None, *,
-    collection_method: str, policy_digest: str, capacity: str = "self", licence: LicenceShown | None = None,
-    guardian_entries: Sequence[int] = (), client: ClientInfo | None = None,
-) -> Receipt:
-    """Append the age result (if any) and the terms acceptance; return the acceptance's receipt."""
-    drafts: list[Draft] = []
-    if age is not None:
-        drafts.append(Draft("age_result", subject, _age_payload(age)))
-    payload: dict[str, Any] = {
-        "document_id": terms.document_id, "version": terms.version, "text_sha256": terms.text_sha256,
-        "language": terms.language, "collection_method": collection_method, "capacity": capacity,
-        "guardian_entries": list(guardian_entries), "policy_digest": policy_digest,
-    }
-    if licence is not None:
-        payload["licence"] = {"id": licence.licence_id, "version": licence.version, "text_sha256": licence.text_sha256}
-    ref = -1 if age is not None else None  # the acceptance refers to its age result, appended just before
-    drafts.append(Draft("terms_acceptance", subject, payload, core.evidence(client), ref=ref, terms_version=terms.version))
-
-    def after(connection: Connection, stored: list[Stored]) -> None:
-        acceptance = stored[-1]
-        values: dict[str, Any] = {
-            "terms_version": terms.version, "acceptance_id": acceptance.id, "accepted_at": acceptance.recorded_at,
-            "capacity": capacity, "guardian_status": "none", "guardians_confirmed": 0,
-        }
-        if age is not None:
-            values |= {"age_band": age.band, "age_assurance": age.assurance, "reconfirm": age.reconfirm_at_majority,
-                       "reconfirm_due": age.reconfirm_due}
-        upsert_subject(connection, campaign, subject, acceptance.recorded_at, **values)
-
-    stored = core.append(campaign, drafts, after)
-    return receipt_for(stored, main=len(stored) - 1)
-
-
-def record_age_result(core: LedgerCore, campaign: str, subject: str, age: AgeResult) -> Receipt:
-    """Append an age result on its own (e.g. the app's own verification, after the acceptance) and
-    make it the subject's current age band; return its receipt."""
-    draft = Draft("age_result", subject, _age_payload(age))
-
-    def after(connection: Connection, stored: list[Stored]) -> None:
-        upsert_subject(connection, campaign, subject, stored[0].recorded_at, age_band=age.band, age_assurance=age.assurance,
-                       reconfirm=age.reconfirm_at_majority, reconfirm_due=age.reconfirm_due)
-
-    return receipt_for(core.append(campaign, [draft], after))
 
 
 def record_guardian_request(
