@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from ugc_guard.cli import main
@@ -10,6 +12,10 @@ from ugc_guard.ledger import Ledger
 
 def test_upgrade_and_current(sqlite_url: str) -> None:
     runner = CliRunner()
+    result = runner.invoke(main, ["db", "current", "--ledger", sqlite_url])
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    assert result.exit_code == 1 and f"the ledger file {path} does not exist" in result.stderr and not path.exists()
+    path.touch()  # an empty file is an empty SQLite database: no ledger tables yet
     result = runner.invoke(main, ["db", "current", "--ledger", sqlite_url])
     assert result.exit_code == 0 and "none (no ledger tables)" in result.stdout and "run ugc-guard db upgrade" in result.stdout
     result = runner.invoke(main, ["ledger", "stats", "--ledger", sqlite_url])

@@ -137,7 +137,8 @@ def test_no_ledger_named() -> None:
     assert code == 1 and "pass --ledger URL" in err
 
 
-def test_query_submissions_by_status_lists_rows_whose_status_column_says_it(sqlite_url: str) -> None:
+def test_query_submissions_by_status_lists_rows_whose_status_column_says_it(ledger_url: str) -> None:
+    sqlite_url = ledger_url  # SQLite and PostgreSQL
     ledger = Ledger(sqlite_url, secret=SECRET)
     ledger.upgrade()
     acceptance = accept(ledger, "alice").entry_id
@@ -156,9 +157,72 @@ def test_query_submissions_by_status_lists_rows_whose_status_column_says_it(sqli
     code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--format", "csv")
     assert [(row["id"], row["status"]) for row in csv.DictReader(io.StringIO(out))] == [
         (str(stored), "stored"), (str(refused), "not stored"), (str(lost), "not stored (unconfirmed)"), (str(pending), "received")]
-    code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", "not stored", "--format", "table")
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", "not stored", "--format", "table",
+                       env={"COLUMNS": "120"})
     header, _, line = out.splitlines()
     start = header.index("  status ") + 2
     assert code == 0 and line.split()[0] == str(refused) and line[start:start + 11] == "not stored "
     code, _, err = run("ledger", "query", "submissions", "--ledger", sqlite_url, "--status", "lost")
     assert code == 2 and "'lost' is not one of" in err
+    code, out, _ = run("ledger", "query", "subject", "alice", "--ledger", sqlite_url, "--format", "jsonl")
+    history = {row["id"]: row for row in map(json.loads, out.splitlines()) if row["kind"] == "submission"}
+    assert code == 0 and {sid: (row["status"], row["recorded_status"]) for sid, row in history.items()} == {
+        stored: ("stored", "received"), refused: ("not stored", "received"),
+        lost: ("not stored (unconfirmed)", "received"), pending: ("received", "received")}
+    ledger = Ledger(sqlite_url, secret=SECRET)
+    try:
+        found = ledger.by_content(sha("refused"))
+    finally:
+        ledger.close()
+    assert [item["status"] for item in found] == ["not stored"]
+
+
+READ_COMMANDS = [
+    ["ledger", "query", "submissions"], ["ledger", "query", "acceptances"], ["ledger", "query", "subject", "alice"],
+    ["ledger", "query", "grants", "1"], ["ledger", "query", "takedowns"], ["ledger", "stats"], ["ledger", "verify"],
+    ["ledger", "export", "--campaign", "summer", "--out", "-"], ["ledger", "mark-used", "1"], ["db", "current"],
+    ["requests", "due"], ["subject", "export", "alice", "--campaign", "summer"], ["subject", "find", "--email", "a@b.example"],
+]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=lambda command: " ".join(command[:3]))
+def test_a_missing_ledger_file_is_named_and_never_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           command: list[str]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run(*command, "--ledger", "sqlite:///data/ledger.sqlite3")
+    expected = elsewhere / "data" / "ledger.sqlite3"
+    assert code == 1 and out == ""
+    assert err == (f"Error: the ledger file {expected} does not exist (relative to {elsewhere}); check "
+                   "sqlite:///data/ledger.sqlite3, or create a new ledger with: ugc-guard db upgrade\n")
+    assert list(tmp_path.rglob("*")) == [elsewhere]
+
+
+def test_db_upgrade_still_creates_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("db", "upgrade", "--ledger", "sqlite:///new.sqlite3")
+    assert code == 0 and out.startswith("ledger schema at revision ") and (tmp_path / "new.sqlite3").is_file()
+    code, out, _ = run("ledger", "stats", "--ledger", "sqlite:///new.sqlite3")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_a_table_fits_the_terminal_and_json_keeps_every_value(filled: tuple[str, int]) -> None:
+    url, _ = filled
+    for width in (50, 80, 120):
+        for command in (["submissions"], ["acceptances"], ["subject", "alice"], ["grants", "--content-sha256",
+                                                                                   sha("alice-photo")]):
+            code, out, _ = run("ledger", "query", *command, "--ledger", url, "--format", "table",
+                               env={"COLUMNS": str(width)})
+            lines = out.splitlines()
+            assert code == 0 and len(lines) >= 3 and max(len(line) for line in lines) <= width, (width, command, out)
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", url, "--format", "table", env={"COLUMNS": "120"})
+    header, _rule, first, _second = out.splitlines()
+    assert header.split() == ["id", "campaign", "subject", "recorded_at", "status", "content_sha256", "original_name",
+                              "detected_type", "size"]
+    assert f" {sha('alice-photo')[:12]}… " in first and "alice at the beach.jpg" in first and sha("alice-photo") not in out
+    code, out, _ = run("ledger", "query", "submissions", "--ledger", url, "--format", "json", env={"COLUMNS": "50"})
+    assert json.loads(out)[0]["content_sha256"] == sha("alice-photo")
+    code, out, err = run("ledger", "query", "grants", "--content-sha256", sha("alice-photo"), "--ledger", url, "--format",
+                         "table", env={"COLUMNS": "50"})
+    assert code == 0 and "column(s) left off to fit 50 characters" in err and "use --format json or csv" in err

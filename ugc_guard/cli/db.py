@@ -17,7 +17,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target schema revision.")
-@ledger_options
+@ledger_options(create=True)
 def upgrade(ledger: Ledger, revision: str) -> None:
     """Create the ledger tables or migrate them to the newest schema."""
     reached = ledger.upgrade(revision)

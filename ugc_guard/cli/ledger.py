@@ -17,6 +17,13 @@ __all__ = ["ledger_group"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SUBMISSION_TABLE = ("id", "campaign", "subject", "recorded_at", "status", "content_sha256", "original_name",
+                    "detected_type", "size")
+"""The columns of ``query submissions --format table`` (JSON and CSV carry every column)."""
+ACCEPTANCE_TABLE = ("id", "campaign", "subject", "recorded_at", "terms_version", "language", "capacity",
+                    "collection_method")
+HISTORY_TABLE = ("id", "campaign", "kind", "recorded_at", "ref", "status", "content_sha256", "terms_version")
+
 
 def _paged(fetch: Callable[[int | None], Page], limit: int | None) -> Iterator[EntryView]:
     after, count = None, 0
@@ -72,7 +79,7 @@ def query_acceptances(ledger: Ledger, campaign: str | None, since: str | None, u
     start, end = parse_time("--since", since), parse_time("--until", until)
     rows = _paged(lambda after: ledger.acceptances(campaign=campaign, subject=subject, terms_version=terms_version,
                                                    since=start, until=end, after=after, limit=1000), limit)
-    emit((flat(row) for row in rows), output_format)
+    emit((flat(row) for row in rows), output_format, table_columns=ACCEPTANCE_TABLE)
 
 
 def submission_flat(view: EntryView) -> dict[str, Any]:
@@ -97,7 +104,7 @@ def query_submissions(ledger: Ledger, campaign: str | None, since: str | None, u
     rows = _paged(lambda after: ledger.submissions(campaign=campaign, subject=subject, status=status,
                                                    content_sha256=content_sha256, since=start, until=end, after=after,
                                                    limit=1000), limit)
-    emit((submission_flat(row) for row in rows), output_format)
+    emit((submission_flat(row) for row in rows), output_format, table_columns=SUBMISSION_TABLE)
 
 
 @query.command("grants")
@@ -131,7 +138,14 @@ def query_grants(ledger: Ledger, submission: int | None, content_sha256: str | N
 def query_subject(ledger: Ledger, subject: str, campaign: str | None, output_format: str) -> None:
     """Everything recorded about SUBJECT, oldest first (personal fields opened when the secret is known)."""
     rows = _paged(lambda after: ledger.history(subject, campaign=campaign, after=after), None)
-    emit((row.as_dict() for row in rows), output_format)
+    emit((with_current_status(row.as_dict()) for row in rows), output_format, table_columns=HISTORY_TABLE)
+
+
+def with_current_status(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an entry row whose ``status`` is a submission's current status (``recorded_status`` the one
+    the entry was recorded with, which its hash covers)."""
+    current = row.pop("current_status", None)
+    return {**row, "status": current or row["status"], "recorded_status": row["status"]}
 
 
 @ledger_group.command("export")
@@ -175,8 +189,14 @@ def _ticking(rows: Iterator[dict[str, Any]], tick: Callable[[int], None]) -> Ite
 @click.option("--campaign", help="Only this campaign's chain.")
 @ledger_options
 def verify(ledger: Ledger, campaign: str | None) -> None:
-    """Recompute every hash chain; name the first entry that does not match (exit 1)."""
-    result = ledger.verify(campaign)
+    """Recompute every hash chain; name the first entry that does not match (exit 1). A progress bar
+    on standard error when it is a terminal."""
+    if sys.stderr.isatty():
+        total = sum(row.get("entries", 0) for row in ledger.stats(campaign)["campaigns"])
+        with click.progressbar(length=total, label="Verifying entries", file=sys.stderr) as bar:
+            result = ledger.verify(campaign, progress=bar.update)
+    else:
+        result = ledger.verify(campaign)
     for finding in result.findings:
         click.echo(f"FAILED {finding}", err=True)
     if not result.ok:
@@ -212,8 +232,6 @@ def verify_receipt(ledger: Ledger, file: str) -> None:
 def stats(ledger: Ledger, campaign: str | None, output_format: str) -> None:
     """Entries per campaign and kind, submission statuses, erased subjects."""
     emit(ledger.stats(campaign)["campaigns"], output_format)
-
-
 
 
 @query.command("takedowns")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
+
+from .table import write_table
 
 __all__ = ["emit", "format_option"]
 
@@ -27,8 +29,10 @@ def format_option(function: F) -> F:
     )(function)
 
 
-def emit(rows: Iterable[Mapping[str, Any]], output_format: str, *, out: Any = None) -> int:
-    """Write rows in the chosen format, streaming where the format allows; return how many were written."""
+def emit(rows: Iterable[Mapping[str, Any]], output_format: str, *, out: Any = None,
+         table_columns: Sequence[str] = ()) -> int:
+    """Write rows in the chosen format, streaming where the format allows; return how many were written.
+    A table fits the terminal (see :mod:`.table`) and shows only ``table_columns`` when given."""
     out = out or sys.stdout
     count = 0
     if output_format == "jsonl":
@@ -52,13 +56,9 @@ def emit(rows: Iterable[Mapping[str, Any]], output_format: str, *, out: Any = No
     else:
         materialised = [{key: _cell(value) for key, value in row.items()} for row in rows]
         count = len(materialised)
-        if materialised:
-            columns = list(materialised[0])
-            widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in materialised)) for c in columns}
-            out.write("  ".join(c.ljust(widths[c]) for c in columns).rstrip() + "\n")
-            out.write("  ".join("-" * widths[c] for c in columns) + "\n")
-            for row in materialised:
-                out.write("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns).rstrip() + "\n")
+        if table_columns and materialised:
+            materialised = [{key: row.get(key, "") for key in table_columns} for row in materialised]
+        write_table(materialised, out)
     return count
 
 

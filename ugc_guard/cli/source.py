@@ -8,11 +8,12 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
 from ..ledger import Ledger, LedgerError
+from ..ledger.location import require_existing
 from ..policy import PolicyError, load_policy
 
 __all__ = ["cli_errors", "ledger_options", "ledger_source", "open_ledger", "parse_time"]
@@ -36,21 +37,33 @@ def ledger_source(policy_help: str) -> Callable[[F], F]:
     return decorate
 
 
-def ledger_options(function: F) -> F:
+@overload
+def ledger_options(function: F) -> F: ...
+
+
+@overload
+def ledger_options(*, create: bool) -> Callable[[F], F]: ...
+
+
+def ledger_options(function: F | None = None, *, create: bool = False) -> Any:
     """Add ``--ledger URL`` (env ``UGC_GUARD_LEDGER``) and ``--policy FILE``; pass ``ledger`` to the command
-    and turn every :class:`LedgerError` / :class:`PolicyError` into a one-line ``Error: …``."""
+    and turn every :class:`LedgerError` / :class:`PolicyError` into a one-line ``Error: …``. A SQLite
+    ledger file must exist unless ``create`` (``db upgrade``): reading never creates an empty database."""
 
-    @ledger_source("Campaign policy: its ledger.url, secret (to open personal fields) and timeouts.")
-    @functools.wraps(function)
-    def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
-        with cli_errors():
-            ledger = open_ledger(ledger_url, policy_file)
-            try:
-                return function(ledger=ledger, **kwargs)
-            finally:
-                ledger.close()
+    def decorate(function: F) -> F:
+        @ledger_source("Campaign policy: its ledger.url, secret (to open personal fields) and timeouts.")
+        @functools.wraps(function)
+        def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
+            with cli_errors():
+                ledger = open_ledger(ledger_url, policy_file, create=create)
+                try:
+                    return function(ledger=ledger, **kwargs)
+                finally:
+                    ledger.close()
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(function) if function is not None else decorate
 
 
 @contextmanager
@@ -64,14 +77,23 @@ def cli_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def open_ledger(url: str | None, policy_file: str | None) -> Ledger:
+def open_ledger(url: str | None, policy_file: str | None, *, create: bool = False) -> Ledger:
     """Return the ledger named by ``--ledger`` or the policy's ``ledger.url`` (``--ledger`` wins).
-    Raises :class:`click.ClickException` when neither is given."""
+    Raises :class:`click.ClickException` when neither is given, and (unless ``create``) when it names a
+    SQLite file that does not exist, before anything is created."""
     if policy_file is not None:
-        return Ledger.from_policy(load_policy(policy_file), url=url)
-    if not url:
+        ledger = Ledger.from_policy(load_policy(policy_file), url=url)
+    elif not url:
         raise click.ClickException("no ledger given; pass --ledger URL (or set UGC_GUARD_LEDGER) or --policy FILE")
-    return Ledger(url, secret=os.environ.get("UGC_GUARD_SECRET") or None)
+    else:
+        ledger = Ledger(url, secret=os.environ.get("UGC_GUARD_SECRET") or None)
+    if not create:
+        try:
+            require_existing(ledger.url)
+        except LedgerError:
+            ledger.close()
+            raise
+    return ledger
 
 
 def parse_time(option: str, value: str | None) -> dt.datetime | None:

@@ -33,7 +33,7 @@ def ledger_and_policy(function: F) -> F:
     def wrapper(ledger_url: str | None, policy_file: str | None, **kwargs: Any) -> Any:
         with cli_errors():
             policy = load_policy(policy_file) if policy_file else None
-            ledger = Ledger.from_policy(policy, url=ledger_url) if policy else open_ledger(ledger_url, None)
+            ledger = open_ledger(ledger_url, policy_file)
             try:
                 return function(ledger=ledger, policy=policy, **kwargs)
             finally:

@@ -45,7 +45,9 @@ class Page:
 
 def _statement(filters: Filters) -> Any:  # Select[...] of the entry columns
     statement: Any = select(*ENTRY_COLUMNS)
-    if filters.kinds == ("submission",):  # a listing of submissions shows each one's current status
+    if filters.kinds == ("submission",) or filters.subject is not None:
+        # a listing of submissions (or a subject's history) shows each submission's current status: the
+        # ``status`` column is the one it was recorded with, always ``received``
         statement = statement.add_columns(SubmissionStatusRow.status.label("current_status")).outerjoin(
             SubmissionStatusRow, SubmissionStatusRow.submission_id == Entry.id)
     if filters.kinds:
@@ -121,7 +123,7 @@ def by_content(connection: Connection, opener: Opener, content_sha256: str) -> l
             row = connection.execute(select(*ENTRY_COLUMNS).where(Entry.id == entries[0].ref)).one_or_none()
             acceptance = opener.view(row) if row is not None else None
         found.append({"submission": entries[0], "acceptance": acceptance, "entries": entries[1:],
-                      "status": statuses.get(submission_id, "accepted")})
+                      "status": statuses.get(submission_id) or entries[0].status})
     return found
 
 
