@@ -140,8 +140,9 @@ def test_unknown_host_can_fall_back_to_a_campaign(make_policy, with_stages) -> N
 
 
 def test_unknown_host_fallback_must_name_a_campaign(make_policy) -> None:
+    guard = UGCGuard(PlainTextResponse("x"), policy=make_policy(), unknown_host="nope")
     with pytest.raises(ValueError, match="unknown_host='nope'"):
-        UGCGuard(PlainTextResponse("x"), policy=make_policy(), unknown_host="nope")
+        guard.check()
 
 
 def test_several_campaigns_chosen_by_host(tmp_path: Path, with_stages) -> None:
@@ -162,7 +163,7 @@ def test_overrides_take_precedence_over_the_policy(make_policy) -> None:
     assert guard.sites[0].rate_limit_storage == "memory://"
 
 
-def test_lifespan_and_websocket_pass_through(make_policy) -> None:
+def test_lifespan_and_websocket_pass_through(make_policy, sqlite_url: str) -> None:
     import contextlib
 
     events: list[str] = []
@@ -174,23 +175,26 @@ def test_lifespan_and_websocket_pass_through(make_policy) -> None:
         events.append("shutdown")
 
     app = Starlette(routes=[WebSocketRoute("/ws", socket_endpoint)], lifespan=lifespan)
-    app.add_middleware(UGCGuard, policy=make_policy())
+    app.add_middleware(UGCGuard, policy=make_policy(), ledger=sqlite_url)
     with TestClient(app) as client, client.websocket_connect("/ws") as socket:
         assert socket.receive_text() == "hello"
     assert events == ["startup", "shutdown"]
 
 
 def test_refuses_to_start_with_a_broken_policy(policy_file) -> None:
+    # construction keeps the error (the server's lifespan startup fails with it: tests/test_startup.py)
     path = policy_file({"age": {"minimum": "x"}})
+    guard = UGCGuard(PlainTextResponse("x"), policy=path)
     with pytest.raises(PolicyError) as caught:
-        UGCGuard(PlainTextResponse("x"), policy=path)
+        guard.check()
     assert caught.value.lines == [f"{path}: age.minimum: Input should be a valid integer, unable to parse string as an integer"]
 
 
 def test_refuses_to_start_without_a_secret(policy_file) -> None:
     path = policy_file({"secret": None})
+    guard = UGCGuard(PlainTextResponse("x"), policy=path)
     with pytest.raises(PolicyError, match="no signing secret; set UGC_GUARD_SECRET"):
-        UGCGuard(PlainTextResponse("x"), policy=path)
+        guard.check()
 
 
 def test_development_mode_starts_without_a_secret_and_warns(policy_file, caplog: pytest.LogCaptureFixture) -> None:
@@ -200,10 +204,10 @@ def test_development_mode_starts_without_a_secret_and_warns(policy_file, caplog:
 
 
 def test_needs_exactly_one_of_policy_and_policies(make_policy: Callable[..., Policy]) -> None:
-    with pytest.raises(TypeError):
-        UGCGuard(PlainTextResponse("x"))
-    with pytest.raises(TypeError):
-        UGCGuard(PlainTextResponse("x"), policy=make_policy(), policies=[make_policy()])
+    with pytest.raises(TypeError, match=r"needs policy= .* or policies="):
+        UGCGuard(PlainTextResponse("x")).check()
+    with pytest.raises(TypeError, match=r"needs policy= .* or policies="):
+        UGCGuard(PlainTextResponse("x"), policy=make_policy(), policies=[make_policy()]).check()
 
 
 def test_mounts_in_fastapi(make_policy, with_stages) -> None:

@@ -12,11 +12,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .context import RequestContext, Stage, app_path
 from .observe import OBSERVED, Observer
 from .pipeline import build_stages
-from .policy import Policy, load_policies, load_policy
+from .policy import Policy, PolicyError, load_policies, load_policy
 from .policy.uploads import UploadRoute
 from .problems import Problem
 from .routing import SAFE_METHODS, PathVerdict, RouteTable
 from .sites import Site, SiteRouter
+from .startup import NotConfigured, Readiness, run_lifespan
 
 __all__ = ["UGCGuard"]
 
@@ -33,7 +34,13 @@ class UGCGuard:
     ``development`` allows a missing secret (with a warning). ``notifier`` delivers guardian links
     (an object with ``async send_guardian_link(message)``); default: the policy's ``age.notifier``.
 
-    Raises :class:`~ugc_guard.policy.PolicyError` when a policy cannot be used.
+    A policy or setting that cannot be used does not raise here (Starlette and FastAPI build their
+    middleware inside the server's first ASGI call, where uvicorn would swallow it): the middleware
+    answers ``lifespan.startup.failed`` with the one-line error, so the server does not start, or 503
+    ``guard-not-configured`` on a server without lifespan (see :mod:`ugc_guard.startup`).
+    :meth:`check` raises that error (a :class:`~ugc_guard.policy.PolicyError` for a policy or secret).
+    Every site's ledger gets ready at startup: a SQLite file creates or migrates its tables, a
+    PostgreSQL ledger must be at the newest schema (``ugc-guard db upgrade``).
     """
 
     def __init__(
@@ -48,13 +55,30 @@ class UGCGuard:
         development: bool = False,
         notifier: Any = None,
     ) -> None:
+        self.app = app
+        self.not_configured: NotConfigured | None = None
+        """Why this middleware cannot serve (a policy or setting that cannot be used), or None."""
+        try:
+            self._configure(policy, policies, ledger, rate_limit_storage, unknown_host, development, notifier)
+        except (PolicyError, ValueError, TypeError) as error:
+            self.not_configured = NotConfigured(error)
+
+    def _configure(
+        self,
+        policy: PolicySource | None,
+        policies: str | os.PathLike[str] | Sequence[PolicySource] | None,
+        ledger: str | None,
+        rate_limit_storage: str | None,
+        unknown_host: str,
+        development: bool,
+        notifier: Any,
+    ) -> None:
         if policy is not None and policies is None:
             loaded = _load([policy])
         elif policies is not None and policy is None:
             loaded = _load(policies)
         else:
             raise TypeError("UGCGuard needs policy= (one policy file) or policies= (a folder or list), not both")
-        self.app = app
         self.sites = [
             Site.build(item, ledger=ledger, rate_limit_storage=rate_limit_storage, development=development, notifier=notifier) for item in loaded
         ]
@@ -68,14 +92,26 @@ class UGCGuard:
         self.router = SiteRouter(self.sites, fallback)
         self.all_routes = RouteTable([route for site in self.sites for route in site.routes]) if len(self.sites) > 1 else None
         """Every campaign's upload routes: a host that does not own one still never lets it through."""
+        self.readiness = Readiness(self.sites)
         self.observer = Observer.build(self)
         """Metrics, request logs and webhooks when a policy's ``observe:`` asks for them, else None."""
 
+    def check(self) -> None:
+        """Raise the error that keeps this middleware from serving, if there is one."""
+        if self.not_configured is not None:
+            raise self.not_configured.error
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.not_configured is not None:
+            await self.not_configured(scope, receive, send)
+            return
         if self.observer is not None and scope["type"] == "http" and OBSERVED not in scope:
             await self.observer(scope, receive, send)  # comes back here with the scope marked
             return
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await run_lifespan(self.app, self.readiness, scope, receive, send)
+                return
             if scope["type"] == "websocket" and self._refuses_websocket(scope):
                 await send({"type": "websocket.close", "code": 1008, "reason": "uploads are not taken over WebSocket here"})
                 return
@@ -91,6 +127,11 @@ class UGCGuard:
                 route = self._upload_route(scope, site)
             except Problem as refusal:
                 await refusal(scope, receive, send)
+                return
+        if not self.readiness.ready:
+            not_ready = await self.readiness.check(scope, site, route)
+            if not_ready is not None:
+                await not_ready(scope, receive, send)
                 return
         ctx = RequestContext.from_scope(scope, receive, site, route)
         if (observed := scope.get(OBSERVED)) is not None:
@@ -155,11 +196,13 @@ def _load(sources: str | os.PathLike[str] | Sequence[PolicySource]) -> list[Poli
 
 
 _OVERRIDES = frozenset({b"x-http-method-override", b"x-http-method", b"x-method-override"})
+_BODY_HEADERS = _OVERRIDES | {b"content-length", b"transfer-encoding"}
+"""One set lookup per header on a plain GET (a non-empty content-length, transfer-encoding or an override means a body)."""
 
 
 def _may_carry_body(scope: Scope) -> bool:
     """Return whether a safe-method request carries a body or asks to be treated as another method."""
     for name, value in scope["headers"]:
-        if (name == b"content-length" and value.strip() not in (b"0", b"")) or name == b"transfer-encoding" or name in _OVERRIDES:
+        if name in _BODY_HEADERS and (name != b"content-length" or value.strip() not in (b"0", b"")):
             return True
     return b"_method=" in scope.get("query_string", b"")

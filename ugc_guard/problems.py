@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["CATALOGUE", "Problem", "ledger_unavailable", "problem_type"]
+__all__ = ["CATALOGUE", "Problem", "guard_not_configured", "ledger_not_ready", "ledger_unavailable", "problem_type"]
 
 # code -> (status, title). Codes are an API: never rename one.
 CATALOGUE: dict[str, tuple[int, str]] = {
@@ -52,6 +52,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "age-proof-invalid": (400, "The age proof was not accepted"),
     "age-proof-unavailable": (503, "Age proofs cannot be checked right now"),
     "subject-erased": (410, "The data recorded under this pseudonym was erased"),
+    "guard-not-configured": (503, "The upload guard cannot start with its current settings"),
+    "ledger-not-ready": (503, "The acceptance ledger's tables are missing or older than this version needs"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
@@ -117,3 +119,15 @@ class Problem(Exception):
 def ledger_unavailable(detail: str = "the acceptance ledger cannot be reached; try again in a minute") -> Problem:
     """Return the 503 ``ledger-unavailable`` refusal: nothing is recorded, so nothing is accepted (fail closed)."""
     return Problem("ledger-unavailable", detail)
+
+
+def ledger_not_ready(detail: str) -> Problem:
+    """Return the 503 ``ledger-not-ready`` refusal: a PostgreSQL ledger without the newest schema
+    (``detail`` names ``ugc-guard db upgrade``); nothing is served until it is migrated."""
+    return Problem("ledger-not-ready", detail, headers={"Retry-After": "60"})
+
+
+def guard_not_configured(detail: str) -> Problem:
+    """Return the 503 ``guard-not-configured`` refusal: a policy or setting that cannot be used, on a
+    server that runs no ASGI lifespan (under lifespan the app does not start); ``detail`` names the setting."""
+    return Problem("guard-not-configured", detail)

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from .engine import WRITE
 from .errors import SchemaOutdated
 
 __all__ = ["VERSION_TABLE", "check_schema", "current_revision", "head_revision", "upgrade"]
@@ -44,9 +45,10 @@ def current_revision(connection: Connection) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Migrate the ledger schema to ``revision`` (default: the newest); return the revision reached.
 
-    On PostgreSQL an advisory lock keeps several app instances from migrating at once.
+    On PostgreSQL an advisory lock keeps several app instances from migrating at once; on SQLite the
+    transaction begins with BEGIN IMMEDIATE, so a second process waits and then finds the tables.
     """
-    with engine.begin() as connection:
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(827340019)"))
         command.upgrade(_config(connection), revision)

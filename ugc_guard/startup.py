@@ -1,0 +1,165 @@
+"""Starting the middleware: settings that cannot be used, and a ledger that is not ready yet.
+
+Starlette and FastAPI build their middleware when the first ASGI call arrives, which under uvicorn is
+the ``lifespan`` scope. An exception raised there is taken by uvicorn's default ``--lifespan auto``
+as "lifespan unsupported": the server keeps running and every request becomes a bare 500. So
+:class:`~ugc_guard.middleware.UGCGuard` never raises for a setting while it is built; it keeps the
+error in :class:`NotConfigured`, which
+
+- answers ``lifespan.startup`` with ``lifespan.startup.failed`` and the one-line message (uvicorn
+  logs it and exits with a non-zero status);
+- on a server that runs no lifespan, answers every request 503 ``guard-not-configured`` naming the
+  setting, and logs one error line.
+
+Every site's ledger gets ready (:func:`ugc_guard.ledger.readiness.prepare`: a SQLite file creates or
+migrates its tables, PostgreSQL must be at the newest schema) at lifespan startup, or, when no
+lifespan ran, on the first request that needs the ledger (:class:`Readiness`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .context import app_path
+from .problems import Problem, guard_not_configured, ledger_not_ready
+
+if TYPE_CHECKING:
+    from .policy.uploads import UploadRoute
+    from .sites import Site
+
+__all__ = ["NotConfigured", "Readiness", "run_lifespan"]
+
+logger = logging.getLogger("ugc_guard")
+
+RETRY_AFTER = 1.0
+"""Seconds before a ledger that was not ready (or not reachable) is checked again."""
+
+
+def one_line(error: BaseException) -> str:
+    """Return an error's message on one line (a :class:`PolicyError` has one line per problem)."""
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
+
+
+class NotConfigured:
+    """The ASGI app that stands in for a UGCGuard whose settings cannot be used (see the module doc)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.message = one_line(error)
+        self._logged = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _refuse_startup(receive, send, self.message)
+            return
+        if not self._logged:
+            self._logged = True
+            logger.error("ugc_guard: not serving, every request gets 503 guard-not-configured: %s", self.message)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1011, "reason": "the upload guard is not configured"})
+        elif scope["type"] == "http":
+            await guard_not_configured(self.message)(scope, receive, send)
+
+
+async def _refuse_startup(receive: Receive, send: Send, message: str) -> None:
+    while True:
+        event = await receive()
+        if event["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.failed", "message": message})
+            return
+        if event["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def run_lifespan(app: ASGIApp, readiness: Readiness, scope: Scope, receive: Receive, send: Send) -> None:
+    """Get every ledger ready at ``lifespan.startup``, then hand the lifespan to ``app``.
+
+    A ledger that cannot be made ready answers ``lifespan.startup.failed`` and ``app`` never starts.
+    """
+    first = await receive()
+    if first["type"] == "lifespan.startup":
+        failure = await readiness.startup()
+        if failure is not None:
+            await send({"type": "lifespan.startup.failed", "message": failure})
+            return
+    pending: list[Message] = [first]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    await app(scope, replay, send)
+
+
+class Readiness:
+    """Which sites' ledgers are ready; ``ready`` is True once all are (the per-request check is then one attribute)."""
+
+    def __init__(self, sites: Sequence[Site]) -> None:
+        self._waiting: dict[Site, float] = dict.fromkeys(sites, 0.0)
+        """Sites not ready yet -> when (``time.monotonic``) to check again."""
+        self._refusals: dict[Site, Problem] = {}
+        self.ready = not self._waiting
+
+    async def startup(self) -> str | None:
+        """Prepare every site's ledger; return the one-line reason the app must not start, or None.
+
+        A ledger that cannot be reached does not stop the start (requests that need it get 503
+        ``ledger-unavailable`` and it is tried again); one without the newest schema (PostgreSQL) or
+        with an unusable URL does.
+        """
+        from .ledger import LedgerError, LedgerUnavailable
+
+        for site in list(self._waiting):
+            try:
+                await self._prepare(site)
+            except LedgerUnavailable as error:
+                logger.warning("ugc_guard: campaign %s: %s; the ledger is tried again when a request needs it", site.campaign, error)
+            except LedgerError as error:
+                return f"campaign {site.campaign}: ledger: {one_line(error)}"
+        return None
+
+    async def check(self, scope: Scope, site: Site, route: UploadRoute | None) -> Problem | None:
+        """Return 503 ``ledger-not-ready`` if this request needs the site's ledger and it cannot be made ready.
+
+        Only requests that use the ledger make it ready (upload routes and the pages under the
+        prefix); an unreachable ledger lets the request go on, to meet ``ledger-unavailable``.
+        """
+        if site not in self._waiting or (route is None and not _under(app_path(scope), site.prefix)):
+            return None
+        now = time.monotonic()
+        if now < self._waiting[site]:
+            return self._refusals.get(site)
+        from .ledger import LedgerError, LedgerUnavailable
+
+        try:
+            await self._prepare(site)
+        except LedgerUnavailable:
+            self._waiting[site] = now + RETRY_AFTER
+            self._refusals.pop(site, None)
+            return None
+        except LedgerError as error:
+            self._waiting[site] = now + RETRY_AFTER
+            if site not in self._refusals:
+                logger.error("ugc_guard: campaign %s: requests that need the ledger get 503 ledger-not-ready: %s", site.campaign, one_line(error))
+            self._refusals[site] = ledger_not_ready(f"campaign {site.campaign}: {one_line(error)}")
+            return self._refusals[site]
+        return None
+
+    async def _prepare(self, site: Site) -> None:
+        from .ledger.readiness import prepare
+
+        ledger = site.ledger  # raises LedgerError for a URL that names no supported database
+        await anyio.to_thread.run_sync(prepare, ledger.sync)
+        self._waiting.pop(site, None)
+        self._refusals.pop(site, None)
+        self.ready = not self._waiting
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
