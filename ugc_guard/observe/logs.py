@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["REQUEST_LOGGER", "JsonFormatter", "install_json_handler", "request_id", "subject_hash"]
+__all__ = ["REQUEST_LOGGER", "JsonFormatter", "enable_request_log", "install_json_handler", "request_id", "subject_hash"]
 
 REQUEST_LOGGER = "ugc_guard.requests"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -57,15 +57,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def enable_request_log() -> None:
+    """Let the request logger pass INFO records unless the app's logging config set its level."""
+    logger = logging.getLogger(REQUEST_LOGGER)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
 def install_json_handler(stream: Any = None) -> logging.Handler:
     """Give the request logger a stderr handler with :class:`JsonFormatter` unless it has one; return it."""
     logger = logging.getLogger(REQUEST_LOGGER)
+    enable_request_log()
     for handler in logger.handlers:
         if isinstance(handler.formatter, JsonFormatter):
             return handler
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     logger.propagate = False
     return handler

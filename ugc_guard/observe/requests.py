@@ -16,7 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..ledger import LedgerUnavailable
 from .events import start_events
-from .logs import REQUEST_LOGGER, install_json_handler, request_id, subject_hash
+from .logs import REQUEST_LOGGER, enable_request_log, install_json_handler, request_id, subject_hash
 from .metrics import GuardMetrics
 
 __all__ = ["OBSERVED", "Observed", "Observer", "screening_done"]
@@ -69,6 +69,8 @@ class Observer:
         logs = {site.campaign: site.policy.observe.log for site in guard.sites if site.policy.observe.log != "off"}
         if "json" in logs.values():
             install_json_handler()
+        elif logs:
+            enable_request_log()
         return cls(guard, metrics, logs) if metrics is not None or logs else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp
 
 from ..ledger import AgeResult, ClientInfo, LicenceShown, Receipt, TermsShown
+from ..observe.events import emit
 from ..policy.age import AgeMethod
 from ..policy.types import duration_seconds
 from ..problems import Problem
@@ -75,6 +76,7 @@ async def _record(
         client=ClientInfo(ctx.client, ctx.user_agent or None),
     )  # fmt: skip
     gate.forget(subject)
+    emit(gate.site, "acceptance.recorded", subject=subject, entry_id=receipt.entry_id, terms_version=policy.terms.version, guardians=len(emails))
     ttl = duration_seconds(policy.age.guardian_token_ttl)
     own_known = bool(given.own_email and given.own_email.strip()) or bool(user_addresses(ctx.scope.get("user")))
     checks = {"address_differs_from_minor": True if own_known else None}

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp
 
 from ..ledger import ClientInfo, GuardianRequest, GuardianRequestUsed, LicenceShown, TermsShown
+from ..observe.events import emit
 from ..problems import Problem
 from .forms import body_kind, parse_form, read_body
 from .render import html_page, text_html
@@ -128,6 +129,7 @@ async def handle_guardian(gate: Gate, ctx: RequestContext) -> ASGIApp:
     except GuardianRequestUsed:
         return _invalid(gate, ctx, lang)
     gate.forget(request.subject)
+    emit(gate.site, "guardian.confirmed", subject=request.subject, entry_id=receipt.entry_id)
     recorded_at = _dt.datetime.fromisoformat(receipt.recorded_at).isoformat()
     shown: dict[str, Any] = {"entry_id": str(receipt.entry_id), "entry_hash": receipt.hash, "recorded_at": recorded_at}
     return html_page(
