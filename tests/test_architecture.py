@@ -153,3 +153,9 @@ def test_pages_and_screening_call_the_ledger_itself() -> None:
             if _methods(node) & ledger_api or "ledger" in (ast.get_source_segment(path.read_text(encoding="utf-8"), node) or "").lower():
                 offenders.append(f"{name}.{node.name}")
     assert ledger_api and offenders == []
+
+
+def test_screening_does_not_import_the_pages() -> None:
+    """Admission and recording read standing from ``standing.py``; the pages are another room."""
+    edges = graph()
+    assert "ugc_guard.pages" not in edges.get("ugc_guard.screening", set())

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from ugc_guard.pages.lang import choose_language
 from ugc_guard.pages.markdown import render_markdown
-from ugc_guard.pages.redirect import safe_next
 from ugc_guard.rules.age import AgeError, AgeOutcome, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date, reconfirm_due
+from ugc_guard.rules.language import choose_language
+from ugc_guard.rules.redirect import safe_next
 from ugc_guard.rules.standing import Standing, TermsRule, missing, refusal_code
 from ugc_guard.standing import StatusCache
 

@@ -22,13 +22,13 @@ from ..policy.age import AgeMethod
 from ..policy.types import duration_seconds
 from ..problems import Problem
 from ..rules.age import AgeJudgement, reconfirm_due
+from ..rules.redirect import safe_next
 from ..rules.standing import Standing
 from ..subject import ensure_subject, user_addresses
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
 from .judge import AcceptInput, AcceptRefusal, settle
 from .notifier import GuardianMessage
-from .redirect import safe_next
 from .render import html_page
 from .terms import render_terms, status_body, terms_language
 from .tokens import new_token

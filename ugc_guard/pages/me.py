@@ -21,9 +21,9 @@ from ..hooks import HookFailed, call_hook
 from ..ledger import ClientInfo
 from ..observe.events import emit
 from ..problems import Problem
+from ..rules.language import choose_language
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
-from .lang import choose_language
 from .me_words import words
 from .render import html_page
 from .routes import Handler, Route

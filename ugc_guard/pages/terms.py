@@ -17,10 +17,10 @@ from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import band_labels
 from ..rules.consent_ages import CONSENT_AGES
+from ..rules.language import choose_language
+from ..rules.redirect import safe_next
 from ..rules.standing import Standing, missing
 from ..subject import ensure_subject
-from .lang import choose_language
-from .redirect import safe_next
 from .render import SCRIPT_PAGE_HEADERS, html_page, text_html
 from .routes import Route
 from .words import words

@@ -15,8 +15,8 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp
 
 from ..ledger import LedgerError
-from ..pages.redirect import safe_next
 from ..problems import Problem, ledger_unavailable
+from ..rules.redirect import safe_next
 from ..rules.standing import Standing, refusal_code
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ from ..ledger import LedgerError, SubjectErased
 from ..ledger.inputs import ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from ..ledger.unconfirmed import UNCONFIRMED, unconfirmed_after
 from ..observe.events import emit, stored_files
-from ..pages.lang import choose_language
 from ..problems import Problem
 from ..rules.age import band_labels
+from ..rules.language import choose_language
 from ..rules.standing import refusal_code
 from .models import ScreenedFile, ScreenedUpload, Submission
 
