@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["CATALOGUE", "Problem", "guard_not_configured", "ledger_not_ready", "ledger_unavailable", "problem_type"]
+__all__ = ["CATALOGUE", "Problem", "console_login_required", "guard_not_configured", "ledger_not_ready", "ledger_unavailable", "problem_type"]
 
 # code -> (status, title). Codes are an API: never rename one.
 CATALOGUE: dict[str, tuple[int, str]] = {
@@ -54,6 +54,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "subject-erased": (410, "The data recorded under this pseudonym was erased"),
     "guard-not-configured": (503, "The upload guard cannot start with its current settings"),
     "ledger-not-ready": (503, "The acceptance ledger's tables are missing or older than this version needs"),
+    "console-login-required": (401, "Sign in to the ledger console first"),
 }
 
 QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded"
@@ -131,3 +132,10 @@ def guard_not_configured(detail: str) -> Problem:
     """Return the 503 ``guard-not-configured`` refusal: a policy or setting that cannot be used, on a
     server that runs no ASGI lifespan (under lifespan the app does not start); ``detail`` names the setting."""
     return Problem("guard-not-configured", detail)
+
+
+def console_login_required(detail: str = "the console is mounted behind the application's own authentication, "
+                           "and this request is not signed in") -> Problem:
+    """Return the 401 ``console-login-required`` refusal of the ledger console (docs/console.md): no
+    signed-in ``scope["user"]`` from the surrounding app, and no built-in login configured."""
+    return Problem("console-login-required", detail)
