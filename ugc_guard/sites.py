@@ -31,11 +31,18 @@ class Site:
     ledger_url: str
     rate_limit_storage: str
     secret: bytes
+    """The newest secret: what the site makes (cookies, tokens, wrapped keys) is made with it."""
     development: bool
     routes: RouteTable
     notifier: Any = None
     """Delivers guardian links instead of the policy's notifier (``UGCGuard(notifier=...)``)."""
+    secrets: tuple[bytes, ...] = ()
+    """Every listed secret, newest first; what the site opens may have been made with any of them."""
     _ledger: AsyncLedger | None = None
+
+    def __post_init__(self) -> None:
+        if not self.secrets:
+            self.secrets = (self.secret,)
 
     @property
     def ledger(self) -> AsyncLedger:
@@ -43,7 +50,7 @@ class Site:
         if self._ledger is None:
             from .ledger import AsyncLedger, Ledger
 
-            self._ledger = AsyncLedger(Ledger.from_policy(self.policy, url=self.ledger_url, secret=self.secret))
+            self._ledger = AsyncLedger(Ledger.from_policy(self.policy, url=self.ledger_url, secret=self.secrets))
         return self._ledger
 
     @property
@@ -66,8 +73,9 @@ class Site:
     ) -> Site:
         """Precompute a site; raises :class:`PolicyError` when it may not start (no secret)."""
         development = development or policy.development
-        if policy.secret is not None:
-            secret = policy.secret.get_secret_value().encode()
+        keys = policy.secrets()
+        if keys:
+            secret = keys[0]
         elif development:
             logger.warning(
                 "ugc_guard: campaign %s has no secret; development mode uses a random one, so cookies "
@@ -75,6 +83,7 @@ class Site:
                 policy.campaign.id,
             )
             secret = secrets.token_bytes(32)
+            keys = (secret,)
         else:
             raise PolicyError(
                 [
@@ -87,6 +96,7 @@ class Site:
             ledger_url=ledger or policy.ledger.url,
             rate_limit_storage=rate_limit_storage or policy.rate_limits.storage,
             secret=secret,
+            secrets=keys,
             development=development,
             notifier=notifier,
             routes=RouteTable(policy.uploads.routes),

@@ -1,8 +1,9 @@
 """The subject: a pseudonymous id in a signed cookie, or a keyed hash of the app's user.
 
 The cookie is signed with a key derived from the site secret and the campaign id, so a cookie
-tampered with, or signed for another campaign, is simply no subject. Subjects are made lazily, on
-the terms page and the accept endpoint, never for every visitor.
+tampered with, or signed for another campaign, is simply no subject. With several secrets (newest
+first) new cookies are signed with the newest and a cookie signed with any listed one is read.
+Subjects are made lazily, on the terms page and the accept endpoint, never for every visitor.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, Signer
@@ -31,14 +33,13 @@ MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (Chrome caps coo
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-
-
 class SubjectCookie:
     """Issues and verifies the signed subject cookie of one campaign."""
 
-    def __init__(self, secret: bytes, campaign: str) -> None:
-        key = derive_key(secret, f"subject-cookie/{campaign}")
-        self._signer = Signer(key, key_derivation="none", digest_method=hashlib.sha256)
+    def __init__(self, secret: bytes | Sequence[bytes], campaign: str) -> None:
+        # itsdangerous signs with the LAST key of its list and verifies with any: reverse newest-first
+        keys = [derive_key(one, f"subject-cookie/{campaign}") for one in reversed(secret_tuple(secret))]
+        self._signer = Signer(keys, key_derivation="none", digest_method=hashlib.sha256)
 
     def new(self) -> tuple[str, str]:
         """Return a fresh ``(subject id, cookie value)``."""
@@ -61,6 +62,14 @@ class SubjectCookie:
         return f"{COOKIE_NAME}={value}; Max-Age={MAX_AGE}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
 
 
+def secret_tuple(secret: bytes | Sequence[bytes]) -> tuple[bytes, ...]:
+    """Return one secret or a newest-first list of them as a tuple; raises ValueError when empty."""
+    secrets_ = (secret,) if isinstance(secret, bytes) else tuple(secret)
+    if not secrets_ or not all(secrets_):
+        raise ValueError("signing needs at least one non-empty secret")
+    return secrets_
+
+
 def _cookie_value(cookie_header: str) -> str | None:
     """Return the subject cookie's value; None when absent or sent twice with different values.
 
@@ -81,8 +90,10 @@ class SubjectStage:
 
     def __init__(self, site: Site) -> None:
         self.source = site.policy.subject.source
-        self.cookie = SubjectCookie(site.secret, site.campaign)
-        self._user_key = derive_key(site.secret, f"subject-user/{site.campaign}")
+        self.cookie = SubjectCookie(site.secrets, site.campaign)
+        # A pseudonym is an identity, not a token: keyed by the OLDEST listed secret it stays the same
+        # while a new secret is added, and changes only when that secret is dropped (see docs/evidence.md).
+        self._user_key = derive_key(site.secrets[-1], f"subject-user/{site.campaign}")
 
     async def __call__(self, ctx: RequestContext) -> ASGIApp | None:
         if self.source == "scope-user":

@@ -25,7 +25,7 @@ class LedgerCore:
         self,
         url: str,
         *,
-        secret: bytes | None,
+        secret: tuple[bytes, ...],
         connect_timeout: float,
         client_address: AddressMode,
         user_agent: UserAgentMode,
@@ -36,7 +36,10 @@ class LedgerCore:
         self.durable = durability == "full"
         self.url = url
         self.where = display_url(url)
-        self.secret = secret
+        self.secrets = secret
+        """Every listed secret, newest first."""
+        self.secret: bytes | None = secret[0] if secret else None
+        """The newest secret: keyed hashes of new evidence use it."""
         self.sealer = Sealer(secret)
         self.address_mode: AddressMode = client_address
         self.user_agent_mode: UserAgentMode = user_agent

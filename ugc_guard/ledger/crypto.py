@@ -1,13 +1,19 @@
 """Personal fields apart from the chain: per-subject AES-256-GCM keys, wrapped with a key derived
 from the site secret. Erasure deletes the wrapped key; the ciphertext in the chain then stays
-unreadable while every hash over it still verifies."""
+unreadable while every hash over it still verifies.
+
+With several secrets (newest first) keys are wrapped with the newest secret's key and unwrapped with
+whichever opens them, newest first. A wrapped key carries no key id: AES-GCM's tag already says
+whether a key-encryption key fits (a failed try costs a microsecond), so rows from before rotation
+need no migration; :mod:`.rotation` re-wraps old rows under the newest key."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -15,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ..evidence import derive_key
 from .errors import LedgerError
 
-__all__ = ["ERASED", "SEALED", "Sealer"]
+__all__ = ["ERASED", "SEALED", "Sealer", "Secrets", "secret_list"]
 
 ERASED = "[erased]"
 """Shown in place of a personal field whose subject key was destroyed."""
@@ -24,12 +30,25 @@ SEALED = "[sealed]"
 
 _NONCE = 12
 
+Secrets: TypeAlias = bytes | str | Sequence[bytes | str] | None
+"""One secret, or several newest first, or none."""
+
+
+def secret_list(secret: Secrets) -> tuple[bytes, ...]:
+    """Return ``secret`` as a tuple of non-empty byte strings, newest first."""
+    if secret is None:
+        return ()
+    items = [secret] if isinstance(secret, bytes | str) else list(secret)
+    encoded = (item.encode() if isinstance(item, str) else bytes(item) for item in items)
+    return tuple(item for item in encoded if item)
+
 
 class Sealer:
-    """Wraps subject keys and seals personal fields; ``secret=None`` can read nothing personal."""
+    """Wraps subject keys and seals personal fields; no secrets means it can read nothing personal."""
 
-    def __init__(self, secret: bytes | None) -> None:
-        self._kek = AESGCM(derive_key(secret, "ledger-subject-keys")) if secret else None
+    def __init__(self, secrets: Sequence[bytes]) -> None:
+        self._keks = tuple(AESGCM(derive_key(secret, "ledger-subject-keys")) for secret in secrets)
+        self._kek = self._keks[0] if self._keks else None
 
     @property
     def can_open(self) -> bool:
@@ -38,21 +57,31 @@ class Sealer:
     def new_key(self, campaign: str, subject: str) -> tuple[bytes, bytes]:
         """Return a fresh subject key and its wrapped form for storage. Raises :class:`LedgerError`
         without a secret."""
-        kek = self._require()
         key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(_NONCE)
-        return key, nonce + kek.encrypt(nonce, key, _aad(campaign, subject))
+        return key, self.wrap(campaign, subject, key)
 
     def unwrap(self, campaign: str, subject: str, wrapped: bytes) -> bytes:
-        """Return the subject key. Raises :class:`LedgerError` when the secret is not the one it was wrapped with."""
-        kek = self._require()
-        try:
-            return kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _aad(campaign, subject))
-        except InvalidTag:
-            raise LedgerError(
-                f"the subject key of {subject!r} in campaign {campaign!r} does not open with this secret; "
-                "use the site secret the entries were recorded with"
-            ) from None
+        """Return the subject key. Raises :class:`LedgerError` when none of the secrets is the one it was wrapped with."""
+        return self.unwrap_with_index(campaign, subject, wrapped)[0]
+
+    def unwrap_with_index(self, campaign: str, subject: str, wrapped: bytes) -> tuple[bytes, int]:
+        """Return the subject key and the position of the secret that opened it (0 = newest).
+        Raises :class:`LedgerError` when none opens it."""
+        self._require()
+        for index, kek in enumerate(self._keks):
+            try:
+                return kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _aad(campaign, subject)), index
+            except InvalidTag:
+                continue
+        raise LedgerError(
+            f"the subject key of {subject!r} in campaign {campaign!r} does not open with any listed secret; "
+            "list the site secret the entries were recorded with"
+        )
+
+    def wrap(self, campaign: str, subject: str, key: bytes) -> bytes:
+        """Return ``key`` wrapped with the newest secret's key. Raises :class:`LedgerError` without a secret."""
+        nonce = os.urandom(_NONCE)
+        return nonce + self._require().encrypt(nonce, key, _aad(campaign, subject))
 
     @staticmethod
     def seal(key: bytes, context: str, fields: dict[str, Any]) -> str:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ..evidence import AddressMode, UserAgentMode
-from . import acceptances, erasure, expiry, guardians, requests, retention, submissions, takedowns, unconfirmed, withdrawals
+from . import acceptances, erasure, expiry, guardians, requests, retention, rotation, submissions, takedowns, unconfirmed, withdrawals
 from .chain import Draft
 from .core import LedgerCore
+from .crypto import Secrets, secret_list
 from .engine import translate_errors
 from .expiry import Candidate, SubjectActivity
 from .inputs import AgeResult, ClientInfo, LicenceGrant, LicenceShown, PortraitGrant, SubmissionFacts, TermsShown
@@ -34,7 +35,7 @@ __all__ = ["Ledger"]
 class Ledger(LedgerReading):
     """The acceptance ledger at ``url``: append-only entries in one hash chain per campaign.
 
-    ``secret`` (the site secret) wraps the per-subject keys that seal personal fields and keys the
+    ``secret`` (the site secret, or a list newest first) wraps the per-subject keys that seal personal fields and keys the
     client-address hash; without it the ledger can verify and list entries but shows personal fields
     as ``[sealed]`` and cannot record them. ``client_address``/``user_agent`` follow
     ``policy.privacy``. ``durability="full"`` (default) makes every append durable on disk before it
@@ -48,21 +49,20 @@ class Ledger(LedgerReading):
         self,
         url: str = "sqlite:///ugc-ledger.sqlite3",
         *,
-        secret: bytes | str | None = None,
+        secret: Secrets = None,
         connect_timeout: float = 5.0,
         client_address: AddressMode = "keyed-hash",
         user_agent: UserAgentMode = "hash",
         durability: str = "full",
     ) -> None:
-        key = secret.encode() if isinstance(secret, str) else secret
-        self._core = LedgerCore(url, secret=key, connect_timeout=connect_timeout, client_address=client_address,
+        self._core = LedgerCore(url, secret=secret_list(secret), connect_timeout=connect_timeout, client_address=client_address,
                                 user_agent=user_agent, durability=durability)
 
     @classmethod
-    def from_policy(cls, policy: Policy, *, url: str | None = None, secret: bytes | str | None = None) -> Ledger:
-        """Return the ledger a campaign policy names (``ledger.url``, its secret, connect timeout and privacy modes)."""
-        if secret is None and policy.secret is not None:
-            secret = policy.secret.get_secret_value()
+    def from_policy(cls, policy: Policy, *, url: str | None = None, secret: Secrets = None) -> Ledger:
+        """Return the ledger a campaign policy names (``ledger.url``, its secrets, connect timeout and privacy modes)."""
+        if secret is None:
+            secret = policy.secrets()
         return cls(url or policy.ledger.url, secret=secret, connect_timeout=policy.ledger.connect_timeout,
                    client_address=policy.privacy.client_address, user_agent=policy.privacy.user_agent)
 
@@ -181,6 +181,10 @@ class Ledger(LedgerReading):
         """Record the subject's withdrawal of a consent; return its receipt."""
         return withdrawals.record_withdrawal(self._core, campaign, subject, scope, target_entry=target_entry,
                                         reason=reason, client=client)
+
+    def rewrap_subject_keys(self, *, campaign: str | None = None, batch: int = rotation.BATCH) -> rotation.Rotation:
+        """Re-wrap subject keys wrapped with an older secret under the newest one; see :mod:`.rotation`."""
+        return rotation.rewrap_subject_keys(self._core, campaign=campaign, batch=batch)
 
     def erase_subject(self, campaign: str, subject: str, *, reason: str, requested_by: str = "subject") -> Receipt:
         """Destroy the subject's key (their personal fields become unreadable); return the erasure receipt."""

@@ -28,7 +28,7 @@ from .ledger import Ledger
 from .models import ChainHead
 from .receipts import Receipt
 from .signed_receipts import SignedReceipt, batch_of, build_receipt, entry_rows
-from .signing import KeyRing, key_ring
+from .signing import KeyRing, key_ring, retired_jwks
 
 if TYPE_CHECKING:
     from ..policy import Policy
@@ -73,12 +73,11 @@ class ProofLog:
     @classmethod
     def from_policy(cls, ledger: Ledger | AsyncLedger, policy: Policy, *, retired: Iterable[Mapping[str, Any]] = ()) -> ProofLog:
         """Return the log of the policy's campaign, named after the host of ``campaign.base_url``, signed
-        with keys from the policy's secret (or secrets, newest first). Raises :class:`LedgerError` without one."""
-        configured: Any = policy.secret
-        values = configured if isinstance(configured, list | tuple) else [configured]
-        secrets = [value.get_secret_value() if hasattr(value, "get_secret_value") else value for value in values if value]
+        with keys from the policy's secret (or secrets, newest first), publishing ``ledger.retired_keys``
+        and ``retired`` as retired keys. Raises :class:`LedgerError` without a secret."""
         host = urllib.parse.urlsplit(policy.campaign.base_url).netloc
-        return cls(ledger, policy.campaign.id, log_origin(host, policy.campaign.id), secrets, retired=retired)
+        kept = [*retired_jwks(policy), *retired]
+        return cls(ledger, policy.campaign.id, log_origin(host, policy.campaign.id), policy.secrets(), retired=kept)
 
     def jwks(self) -> dict[str, Any]:
         """Return the log's public keys as a JWKS (current key first, retired ones marked)."""

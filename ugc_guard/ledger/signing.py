@@ -14,9 +14,10 @@ JWK thumbprint.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,7 +27,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ..proof.keys import PublicKey, jwk_of, parse_jwks, thumbprint
 from .errors import LedgerError
 
-__all__ = ["KeyRing", "SigningKey", "derive_signing_key", "key_ring"]
+if TYPE_CHECKING:
+    from ..policy import Policy
+
+__all__ = ["KeyRing", "SigningKey", "derive_signing_key", "key_ring", "retired_jwks"]
 
 SALT = b"ugc-guard/log-signing-key"
 
@@ -87,3 +91,13 @@ def key_ring(secrets: Sequence[bytes | str], campaign: str, *, generation: int =
         except ValueError as error:
             raise LedgerError(f"retired signing keys: {error}") from None
     return KeyRing(keys[0], tuple(published.values()))
+
+
+def retired_jwks(policy: Policy) -> list[dict[str, Any]]:
+    """Return the public JWKs of the policy's ``ledger.retired_keys`` files (each a JWK or a JWKS),
+    read when the policy was loaded; they are published as retired and still verify."""
+    found: list[dict[str, Any]] = []
+    for file in policy.ledger.retired_keys:
+        data = json.loads(file.text)
+        found.extend(data.get("keys", [data]))
+    return found

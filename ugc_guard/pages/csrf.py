@@ -10,11 +10,12 @@ where they come from (``Origin`` or ``Sec-Fetch-Site``), come from this site.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, TimestampSigner
 
-from ..subject import derive_key
+from ..subject import derive_key, secret_tuple
 
 __all__ = ["FormTokens", "same_origin"]
 
@@ -24,9 +25,10 @@ TOKEN_MAX_AGE = 24 * 3600
 class FormTokens:
     """Makes and checks the hidden ``csrf_token`` field of one campaign's forms."""
 
-    def __init__(self, secret: bytes, campaign: str) -> None:
-        key = derive_key(secret, f"form-token/{campaign}")
-        self._signer = TimestampSigner(key, key_derivation="none", digest_method=hashlib.sha256)
+    def __init__(self, secret: bytes | Sequence[bytes], campaign: str) -> None:
+        # made with the newest secret, checked with any (itsdangerous signs with the last key of its list)
+        keys = [derive_key(one, f"form-token/{campaign}") for one in reversed(secret_tuple(secret))]
+        self._signer = TimestampSigner(keys, key_derivation="none", digest_method=hashlib.sha256)
 
     def make(self, subject: str) -> str:
         """Return a token for forms shown to ``subject``."""

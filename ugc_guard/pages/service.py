@@ -49,7 +49,7 @@ class Gate:
         self.policy = policy
         self.prefix = policy.prefix
         self.subjects = SubjectStage(site)
-        self.forms = FormTokens(site.secret, site.campaign)
+        self.forms = FormTokens(site.secrets, site.campaign)
         self.campaign = site.campaign
         self.standings = Standings(site)
         self.terms_rule = self.standings.terms_rule
@@ -68,9 +68,11 @@ class Gate:
         if self._proof_log is None:
             from ..ledger.checkpoints import log_origin
             from ..ledger.prooflog import AsyncProofLog, ProofLog
+            from ..ledger.signing import retired_jwks
 
             host = urllib.parse.urlsplit(self.policy.campaign.base_url).netloc
-            log = ProofLog(self.site.ledger, self.site.campaign, log_origin(host, self.site.campaign), [self.site.secret])
+            log = ProofLog(self.site.ledger, self.site.campaign, log_origin(host, self.site.campaign), self.site.secrets,
+                            retired=retired_jwks(self.policy))
             self._proof_log = AsyncProofLog(log)
         return self._proof_log
 

@@ -20,6 +20,7 @@ from .age import SmtpNotifier as SmtpNotifier
 from .base import Section
 from .observe import Observe
 from .scraping import RateLimits, Scraping
+from .secret import JwkFile, SecretSetting, drop_empty_secrets, secret_bytes
 from .types import Duration, TextFile
 from .uploads import Uploads
 
@@ -215,6 +216,8 @@ class LedgerSettings(Section):
     """SQLAlchemy URL: a SQLite file (relative to the working directory) or postgresql+psycopg://…"""
     connect_timeout: float = Field(5.0, gt=0, le=60)
     """Seconds before an unreachable database counts as unavailable."""
+    retired_keys: tuple[JwkFile, ...] = ()
+    """Public signing keys (JWK or JWKS files) still published as retired after their secret was dropped."""
 
     @field_validator("url")
     @classmethod
@@ -229,8 +232,10 @@ class Policy(Section):
 
     campaign: Campaign
     controller: Controller
-    secret: SecretStr | None = None
-    """Signing secret for cookies and keyed hashes; write ``${UGC_GUARD_SECRET}`` so it stays out of the file."""
+    secret: SecretSetting | None = None
+    """Signing secret for cookies, keyed hashes, wrapped subject keys and log signatures; write
+    ``${UGC_GUARD_SECRET}`` so it stays out of the file. A list rotates: newest first, the first makes,
+    any opens (see docs/evidence.md, "Keys")."""
     development: bool = False
     """Allow a missing secret (with a warning) and plain-http cookies. Never in production."""
     prefix: str = Field("/ugc-guard", pattern=r"^/[a-z0-9][a-z0-9/_-]*[a-z0-9]$")
@@ -260,13 +265,12 @@ class Policy(Section):
 
     @field_validator("secret")
     @classmethod
-    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError(
-                "the secret must be at least 16 characters; "
-                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-            )
-        return value
+    def _secret(cls, value: SecretStr | tuple[SecretStr, ...] | None) -> SecretStr | tuple[SecretStr, ...] | None:
+        return drop_empty_secrets(value)
+
+    def secrets(self) -> tuple[bytes, ...]:
+        """Return the signing secrets as bytes, newest first; () when the policy has none."""
+        return secret_bytes(self.secret)
 
     @model_validator(mode="after")
     def _languages(self) -> Policy:
