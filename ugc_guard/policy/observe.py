@@ -26,7 +26,7 @@ class WebhookEndpoint(Section):
     """Where events are POSTed (https in production)."""
     secret: SecretStr
     """The endpoint's signing secret, ``whsec_`` + base64 of 24 to 64 random bytes; write ``${WEBHOOK_SECRET}``."""
-    events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES), min_length=1)
+    events: list[EventType] = Field(list(EVENT_TYPES), min_length=1)
     """The event types this endpoint receives (default: all of them)."""
 
     @field_validator("secret")
