@@ -26,7 +26,7 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # not no-referrer: Chromium then sends "Origin: null" with form posts
     "cache-control": "no-store",
 }
 """Sent with every console response: nothing inline runs, nothing is framed, nothing is cached."""
