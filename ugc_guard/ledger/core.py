@@ -72,12 +72,14 @@ class LedgerCore:
                 pass
         return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard, durable=self.durable, retry_for=self.retry_for)
 
-    def evidence(self, client: ClientInfo | None) -> dict[str, Any]:
-        """Return the minimised network evidence for ``client`` (only the keys that hold something)."""
+    def evidence(self, client: ClientInfo | None, *, secret: bytes | None = None) -> dict[str, Any]:
+        """Return the minimised network evidence for ``client`` (only the keys that hold something),
+        keyed with the newest secret, or with ``secret`` to compare with evidence recorded under it."""
         if client is None:
             return {}
+        key = secret or self.secret
         kept = {
-            "client_address": client_address_evidence(client.address, self.address_mode, self.secret),
-            "user_agent": user_agent_evidence(client.user_agent, self.user_agent_mode, self.secret),
+            "client_address": client_address_evidence(client.address, self.address_mode, key),
+            "user_agent": user_agent_evidence(client.user_agent, self.user_agent_mode, key),
         }
         return {key: value for key, value in kept.items() if value is not None}

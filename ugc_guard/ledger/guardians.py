@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +124,10 @@ def _opened(connection: Connection, core: LedgerCore, campaign: str, subject: st
         return {}
 
 
-def _same(mine: str | None, theirs: Any) -> bool | None:
-    return None if mine is None or not isinstance(theirs, str) else mine == theirs
+def _same(mine: Sequence[str | None], theirs: Any) -> bool | None:
+    # ``mine`` holds the confirming client's evidence keyed with each listed secret (rotation)
+    known = [value for value in mine if value is not None]
+    return None if not known or not isinstance(theirs, str) else theirs in known
 
 
 def address_hash(secret: bytes | None, address: str) -> str | None:
@@ -138,7 +140,7 @@ def address_hash(secret: bytes | None, address: str) -> str | None:
 
 
 def _guardian_checks(connection: Connection, core: LedgerCore, campaign: str, request: Any,
-                     evidence: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+                     evidence: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """Return the request's payload, what the ledger can check about the confirming client against the
     minor's acceptance (same network evidence or not; None when either side kept none), and the keyed
     hash of the address the link was sent to."""
@@ -150,8 +152,8 @@ def _guardian_checks(connection: Connection, core: LedgerCore, campaign: str, re
         if body is not None:
             accepted = _opened(connection, core, campaign, request.subject, "terms_acceptance", body)
     compared = {
-        "client_address_matches_minor": _same(evidence.get("client_address"), accepted.get("client_address")),
-        "user_agent_matches_minor": _same(evidence.get("user_agent"), accepted.get("user_agent")),
+        "client_address_matches_minor": _same([one.get("client_address") for one in evidence], accepted.get("client_address")),
+        "user_agent_matches_minor": _same([one.get("user_agent") for one in evidence], accepted.get("user_agent")),
     }
     return payload, compared, address_hash(core.secret, str(personal.get("guardian_email") or ""))
 
@@ -172,7 +174,8 @@ def record_guardian_confirmation(
     evidence = core.evidence(client)
     with core.connect() as connection:
         request = _request(connection, campaign, request_id)
-        requested, compared, address = _guardian_checks(connection, core, campaign, request, evidence)
+        variants = [core.evidence(client, secret=secret) for secret in core.secrets] or [evidence]
+        requested, compared, address = _guardian_checks(connection, core, campaign, request, variants)
     recorded_checks = {**dict(checks or {}), **dict(requested.get("checks") or {}), **compared}
     payload = {
         "request_entry": request_id, "covers": ["terms", "licence"], "terms_version": terms.version,
