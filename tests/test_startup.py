@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from ugc_guard.ledger.engine import display_url
 
 STARLETTE_APP = """
 import logging
+import subprocess
+import sys
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
@@ -40,6 +44,8 @@ app = Starlette(routes=[Route("/", home)], middleware=[Middleware(UGCGuard, poli
 
 FASTAPI_APP = """
 import logging
+import subprocess
+import sys
 from fastapi import FastAPI
 from ugc_guard import UGCGuard
 
@@ -202,3 +208,13 @@ def test_an_unreachable_ledger_does_not_stop_the_start(policy_file: Any, caplog:
         answer = client.post("/ugc-guard/accept", json=ACCEPT)
     assert answer.status_code == 503 and answer.json()["code"] == "ledger-unavailable"
     assert any("is unavailable" in record.getMessage() and "tried again" in record.getMessage() for record in caplog.records)
+
+
+def test_processes_starting_together_on_a_new_sqlite_file_all_find_its_tables(tmp_path: Path) -> None:
+    # uvicorn --workers N: every worker prepares the same file; the upgrade begins with BEGIN IMMEDIATE
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    code = "import sys; from ugc_guard.ledger import Ledger; from ugc_guard.ledger.readiness import prepare; print(prepare(Ledger(sys.argv[1])))"
+    workers = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [(worker.returncode, stderr) for worker, (_, stderr) in zip(workers, outputs, strict=True)] == [(0, "")] * 4
+    assert {stdout.strip() for stdout, _ in outputs} == {Ledger.head_revision()}
