@@ -4,7 +4,7 @@ unreadable while every hash over it still verifies.
 
 With several secrets (newest first) keys are wrapped with the newest secret's key and unwrapped with
 whichever opens them, newest first. A wrapped key carries no key id: AES-GCM's tag already says
-whether a key-encryption key fits (a failed try costs a microsecond), so rows from before rotation
+whether a key-encryption key fits (a failed try costs a few microseconds), so rows from before rotation
 need no migration; :mod:`.rotation` re-wraps old rows under the newest key."""
 
 from __future__ import annotations
