@@ -226,3 +226,33 @@ def test_a_table_fits_the_terminal_and_json_keeps_every_value(filled: tuple[str,
     code, out, err = run("ledger", "query", "grants", "--content-sha256", sha("alice-photo"), "--ledger", url, "--format",
                          "table", env={"COLUMNS": "50"})
     assert code == 0 and "column(s) left off to fit 50 characters" in err and "use --format json or csv" in err
+
+
+def test_verify_shows_progress_only_on_a_terminal(filled: tuple[str, int]) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    url, _ = filled
+    command = [sys.executable, "-c", "from ugc_guard.cli import main; main()", "ledger", "verify", "--ledger", url]
+    env = {**os.environ, "UGC_GUARD_SECRET": SECRET, "COLUMNS": "100"}
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(command, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=120, check=False)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert process.returncode == 0 and process.stdout.decode() == "ok: 10 entries in 1 campaign chain(s) verified\n"
+    assert b"Verifying entries" in shown and b"100%" in shown
+    piped = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
+    assert piped.returncode == 0 and piped.stderr == b""  # not a terminal: no progress bar in logs
