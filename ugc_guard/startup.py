@@ -122,6 +122,9 @@ class Readiness:
                 logger.warning("ugc_guard: campaign %s: %s; the ledger is tried again when a request needs it", site.campaign, error)
             except LedgerError as error:
                 return f"campaign {site.campaign}: ledger: {one_line(error)}"
+            except Exception as error:  # fail closed: raised here, uvicorn would take it for "lifespan unsupported"
+                logger.exception("ugc_guard: campaign %s: the ledger could not be made ready", site.campaign)
+                return f"campaign {site.campaign}: ledger: {one_line(error)}"
         return None
 
     async def check(self, scope: Scope, site: Site, route: UploadRoute | None) -> Problem | None:
@@ -143,10 +146,11 @@ class Readiness:
             self._waiting[site] = now + RETRY_AFTER
             self._refusals.pop(site, None)
             return None
-        except LedgerError as error:
+        except Exception as error:  # a schema that is behind, a URL naming no supported database: never a 500
             self._waiting[site] = now + RETRY_AFTER
             if site not in self._refusals:
-                logger.error("ugc_guard: campaign %s: requests that need the ledger get 503 ledger-not-ready: %s", site.campaign, one_line(error))
+                logger.error("ugc_guard: campaign %s: requests that need the ledger get 503 ledger-not-ready: %s", site.campaign, one_line(error),
+                             exc_info=not isinstance(error, LedgerError))
             self._refusals[site] = ledger_not_ready(f"campaign {site.campaign}: {one_line(error)}")
             return self._refusals[site]
         return None
