@@ -49,6 +49,7 @@ def av_server(tmp_path: Path) -> Any:
     policy = yaml.safe_load((REPO / "policies" / "onscreen.yaml").read_text(encoding="utf-8"))
     for section in ("terms", "licence"):
         policy[section]["texts"] = {lang: str(REPO / "policies" / path) for lang, path in policy[section]["texts"].items()}
+    policy["look"]["logo"] = str(REPO / "policies" / policy["look"]["logo"])
     policy["age"] = {"minimum": 18, "method": "eu-age-verification", "trusted_issuers": [str(folder / "av-ca.pem")]}
     path = folder / "policy.yaml"
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")

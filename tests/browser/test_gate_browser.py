@@ -1,4 +1,4 @@
-"""Issue 4 in a real browser: upload → terms page → accept → upload; and 16–17 through a guardian."""
+"""Issue 4 in a real browser: home → terms and age first → accept → upload; and 16–17 through a guardian."""
 
 from __future__ import annotations
 
@@ -53,8 +53,9 @@ def fill_upload_form(driver: Any, image: Path) -> None:
 def accept_terms(driver: Any, birth_date: str, guardian_email: str | None = None) -> None:
     from selenium.webdriver.common.by import By
 
-    birth = driver.find_element(By.ID, "birth_date")
-    driver.execute_script("arguments[0].value = arguments[1]", birth, birth_date)  # date widgets type per locale
+    year, month, day = birth_date.split("-")
+    for part, value in (("day", day), ("month", month), ("year", year)):  # typed as a person would, the same in every browser
+        driver.find_element(By.ID, f"birth_{part}").send_keys(str(int(value)))
     if guardian_email:
         driver.find_element(By.ID, "guardian_email").send_keys(guardian_email)
     terms_box = driver.find_element(By.ID, "accept_terms")
@@ -86,8 +87,12 @@ def test_adult_upload_flow(browser: Any, server_factory: Any, tmp_path: Path) ->
     server = server_factory("onscreen.yaml")
     base = f"http://localhost:{server.port}"
     image = png_file(tmp_path)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     browser.get(base + "/")
-    fill_upload_form(browser, image)
+    wait_for(browser, "#start")  # the terms and age step comes first: no file field yet, so no file to lose
+    assert not browser.find_elements(By.ID, "media") and "On Screen Now" in browser.title
+    browser.save_screenshot(str(SHOTS / "home-start.png"))
+    browser.find_element(By.ID, "start").click()
     wait_for(browser, "#accept")
     assert "/ugc-guard/terms" in browser.current_url and "next=" in browser.current_url
     assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
@@ -100,7 +105,6 @@ def test_adult_upload_flow(browser: Any, server_factory: Any, tmp_path: Path) ->
         if reached[-1] == "accept_terms":
             break
     assert reached[-1] == "accept_terms", reached
-    SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "terms-en.png"))
     browser.get(base + "/ugc-guard/terms?lang=nl&next=/")
     wait_for(browser, "#accept")
@@ -130,12 +134,12 @@ def test_minor_with_guardian_flow(browser: Any, server_factory: Any, tmp_path: P
     accept_terms(browser, seventeen, guardian_email="parent@example.org")
     wait_for(browser, "#receipt")  # no next given: back on the terms page, which shows the receipt
     assert "Waiting for your parent or guardian" in browser.page_source
+    assert "once your parent or guardian has confirmed" in browser.page_source  # one guardian: no "parent(s)"
     browser.get(base + "/")
     image = png_file(tmp_path)
-    wait_for(browser, "#media")
-    fill_upload_form(browser, image)  # refused: the guardian has not confirmed yet
-    wait_for(browser, "#receipt")
-    assert "/ugc-guard/terms" in browser.current_url and "Waiting for your parent or guardian" in browser.page_source
+    waiting = wait_for(browser, "#waiting")  # no file field until the guardian confirmed
+    assert "once your parent or guardian has confirmed" in waiting.text and not browser.find_elements(By.ID, "media")
+    assert "Open Casting Northlight" in browser.title and "On Screen Now" not in browser.page_source
     match = re.search(r"(http://\S+/ugc-guard/guardian/confirm\?token=[A-Za-z0-9_-]+)", server.log())
     assert match is not None, server.log()
     # the parent opens the link on their own device: not with the minor's session (issue 17 refuses that)

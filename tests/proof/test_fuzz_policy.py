@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = yaml.safe_load((REPO / "policies" / "onscreen.yaml").read_text(encoding="utf-8"))
 for _section in ("terms", "licence"):
     EXAMPLE[_section]["texts"] = {k: str(REPO / "policies" / v) for k, v in EXAMPLE[_section]["texts"].items()}
+EXAMPLE["look"]["logo"] = str(REPO / "policies" / EXAMPLE["look"]["logo"])
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ENV = {"UGC_GUARD_SECRET": "s" * 40}
 

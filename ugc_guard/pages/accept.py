@@ -26,13 +26,11 @@ from ..rules.redirect import safe_next
 from ..rules.standing import Standing
 from ..subject import ensure_subject, user_addresses
 from .csrf import same_origin
-from .forms import body_kind, parse_form, parse_json, read_body
+from .forms import birth_date_field, body_kind, parse_form, parse_json, read_body
 from .judge import AcceptInput, AcceptRefusal, settle
 from .notifier import GuardianMessage
-from .render import html_page
-from .terms import render_terms, status_body, terms_language
+from .terms import render_refusal, render_under_age, status_body, terms_language
 from .tokens import new_token
-from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext
@@ -161,12 +159,12 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
     if not gate.forms.check(ctx.subject, form.get("csrf_token")):
         gate.refusals["csrf-failed"] += 1
         ensure_subject(ctx, gate.subjects)
-        return _form_error(gate, ctx, lang, next_url, "err_csrf", 403, {})
+        return render_refusal(gate, ctx, lang, next_url, AcceptRefusal("csrf-failed", "err_csrf", "form token"), 403)
     given = AcceptInput(
         form.get("terms_version", ""),
         form.get("accept_terms") == "yes",
         form.get("accept_licence") == "yes",
-        form.get("birth_date"),
+        birth_date_field(form),
         form.get("age_band"),
         tuple(email for email in (form.get("guardian_email", ""), form.get("guardian_email_2", "")) if email.strip()),
         form.get("lang"),
@@ -181,22 +179,8 @@ async def _accept_form(gate: Gate, ctx: RequestContext, form: dict[str, str]) ->
     except AcceptRefusal as refusal:
         gate.refusals[refusal.code] += 1
         if refusal.code == "age-below-minimum":
-            vocabulary = words(lang)
-            return html_page(
-                "message.html", lang, gate.policy, 403, heading=vocabulary["error_title"],
-                message=vocabulary[refusal.key].format(**refusal.values), alert=True, receipt=None, link=None, link_text="",
-            )  # fmt: skip
-        return _form_error(gate, ctx, lang, next_url, refusal.key, Problem(refusal.code).status, refusal.values, standing)
+            return render_under_age(gate, ctx, lang, refusal)
+        return render_refusal(gate, ctx, lang, next_url, refusal, Problem(refusal.code).status, standing, form)
     await _record(gate, ctx, subject, given, lang, "click-wrap:unticked-checkbox", result, emails)
     return RedirectResponse(next_url, status_code=303, headers={"cache-control": "no-store"})
 
-
-def _form_error(
-    gate: Gate, ctx: RequestContext, lang: str, next_url: str, key: str, status_code: int, values: dict[str, Any],
-    standing: Standing | None = None,
-) -> ASGIApp:  # fmt: skip
-    message = words(lang)[key].format(**values)
-    age_only = Standing()  # the page shows no receipt after an error, but an age already proven stays shown
-    if standing is not None:
-        age_only = Standing(age_band=standing.age_band, age_assurance=standing.age_assurance)
-    return render_terms(gate, ctx, lang=lang, next_url=next_url, status=age_only, errors=[message], status_code=status_code)

@@ -20,7 +20,7 @@ from starlette.types import Receive
 
 from ..problems import Problem
 
-__all__ = ["FORM_LIMIT", "MAX_JSON_DEPTH", "body_kind", "parse_form", "parse_json", "read_body"]
+__all__ = ["FORM_LIMIT", "MAX_JSON_DEPTH", "birth_date_field", "body_kind", "parse_form", "parse_json", "read_body"]
 
 FORM_LIMIT = 64 * 1024
 MAX_FIELDS = 30
@@ -196,3 +196,21 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Problem("invalid-request", "the JSON body must be an object")
     return data
+
+
+def birth_date_field(form: dict[str, str]) -> str | None:
+    """Return the birth date of a form as ``YYYY-MM-DD`` text for :func:`ugc_guard.rules.age.parse_birth_date`.
+
+    The terms page asks for day, month and year in three number fields (``birth_day``, ``birth_month``,
+    ``birth_year``), which look and behave the same in every browser, unlike ``<input type=date>``;
+    a form with ``birth_date`` (``YYYY-MM-DD``) is taken as it is. Anything that is not three numbers
+    comes back as given, so the age rules refuse it with ``birth-date-format``; all empty is ``""``.
+    """
+    parts = [form.get(name, "").strip() for name in ("birth_day", "birth_month", "birth_year")]
+    if not any(parts):
+        return form.get("birth_date")
+    day, month, year = parts
+    numbers = (day + month + year).isascii() and day.isdecimal() and month.isdecimal() and year.isdecimal()
+    if not (numbers and len(day) <= 2 and len(month) <= 2 and len(year) == 4):
+        return f"{year}-{month}-{day}?"
+    return f"{year}-{int(month):02d}-{int(day):02d}"

@@ -18,11 +18,11 @@ from starlette.types import ASGIApp
 from ..ledger import ClientInfo, GuardianRequest, GuardianRequestUsed, LicenceShown, TermsShown
 from ..observe.events import emit
 from ..problems import Problem
+from .catalog import words
 from .forms import body_kind, parse_form, read_body
 from .render import html_page, text_html
 from .terms import query_value, terms_language
 from .tokens import hash_token, token_shape_ok
-from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext

@@ -10,6 +10,7 @@ nothing is recorded but a lower age band.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,18 +28,37 @@ from ..rules.standing import Standing
 if TYPE_CHECKING:
     from .service import Gate
 
-__all__ = ["AcceptInput", "AcceptRefusal", "settle"]
+__all__ = ["AcceptInput", "AcceptRefusal", "FieldError", "settle"]
 
 _REFUSED: WeakKeyDictionary[Gate, RecentRefusals] = WeakKeyDictionary()
 """Per gate: bands refused as too young, in this process (see :class:`RecentRefusals`)."""
 
 
-class AcceptRefusal(Problem):
-    """A refused acceptance: a :class:`Problem` that also names the terms page's message ``key`` and its values."""
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One thing wrong with a form: the ``field`` (the input's id, None for the form as a whole), the
+    page message ``key`` with its ``values``, the problem ``code`` and the API ``detail``."""
 
-    def __init__(self, code: str, key: str, detail: str, **values: Any) -> None:
+    field: str | None
+    key: str
+    code: str
+    detail: str
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class AcceptRefusal(Problem):
+    """A refused acceptance: a :class:`Problem` (the first error's code and detail) that also carries
+    every error found (:attr:`errors`, for the page) and the first one's message ``key`` and values."""
+
+    def __init__(self, code: str, key: str, detail: str, *, errors: list[FieldError] | None = None, **values: Any) -> None:
         super().__init__(code, detail)
         self.key, self.values = key, values
+        self.errors = errors or [FieldError(None, key, code, detail, values)]
+
+    @classmethod
+    def of(cls, errors: list[FieldError]) -> AcceptRefusal:
+        first = errors[0]
+        return cls(first.code, first.key, first.detail, errors=errors, **first.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +112,9 @@ def _age(gate: Gate, given: AcceptInput, standing: Standing, today: _dt.date) ->
             return None, 0  # "external": the app records the age result itself
     except AgeError as error:
         code = "invalid-request" if error.reason == "age-band-unknown" else "birth-date-invalid"
-        raise AcceptRefusal(code, f"err_{error.reason}", str(error)) from None
+        place = "age_band_0" if error.reason == "age-band-unknown" else "birth_day"
+        key = "err_birth-date-missing" if method == AgeMethod.birth_date and not (given.birth_date or "").strip() else f"err_{error.reason}"
+        raise AcceptRefusal.of([FieldError(place, key, code, str(error))]) from None
     return result, band_range(result.band)[0]
 
 
@@ -102,7 +124,8 @@ def _country(gate: Gate, given: AcceptInput) -> str | None:
         return None
     code = (given.country or "").strip().upper()
     if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise AcceptRefusal("invalid-request", "err_country", "country must be an ISO 3166-1 alpha-2 code such as NL, or empty")
+        detail = "country must be an ISO 3166-1 alpha-2 code such as NL, or empty"
+        raise AcceptRefusal.of([FieldError("country", "err_country", "invalid-request", detail)])
     return code
 
 
@@ -117,10 +140,24 @@ def _judge(
     """
     if given.terms_version != gate.terms_rule.version:
         raise AcceptRefusal("terms-version-mismatch", "err_version", f"terms_version must be the current version {gate.terms_rule.version!r}")
-    if not given.accept_terms or (require_licence and not given.accept_licence):
-        raise AcceptRefusal("invalid-request", "err_tick", "accept_terms and accept_licence must both be true")
-    country = _country(gate, given)
-    result, youngest = _age(gate, given, standing, today)
+    errors: list[FieldError] = []
+    if not given.accept_terms:
+        errors.append(FieldError("accept_terms", "err_accept_terms", "invalid-request", "accept_terms must be true"))
+    if require_licence and not given.accept_licence:
+        errors.append(FieldError("accept_licence", "err_accept_licence", "invalid-request", "accept_licence must be true"))
+    country: str | None = None
+    result: AgeJudgement | None = None
+    youngest = 0
+    for step in ("country", "age"):  # every field is judged, so the page can show every error at once
+        try:
+            if step == "country":
+                country = _country(gate, given)
+            else:
+                result, youngest = _age(gate, given, standing, today)
+        except AcceptRefusal as refusal:
+            errors += refusal.errors
+    if errors:
+        raise AcceptRefusal.of(errors)
     age = gate.policy.age
     need = guardian_need(youngest, age.minimum, country, age.consent_age_by_country)
     if result is not None and result.outcome is AgeOutcome.alone and need.personal_data:
@@ -131,23 +168,40 @@ def _judge(
         raise AcceptRefusal("age-below-minimum", "err_below", f"participants must be at least {lowest}", age=lowest, band=result.band)
     emails: list[str] = []
     if result is not None and result.outcome is AgeOutcome.with_guardian:
-        if given.own_email and given.own_email.strip():
-            try:
-                own = [*own, normalise_address(given.own_email)]
-            except ValueError:
-                raise AcceptRefusal("invalid-request", "err_own_email", "own_email is not a valid e-mail address") from None
-        for raw in given.guardian_emails[: gate.guardians_required]:
-            try:
-                emails.append(normalise_address(raw))
-            except ValueError:
-                raise AcceptRefusal("invalid-request", "err_guardian_email", "guardian_email is not a valid e-mail address") from None
-            if same_mailbox(emails[-1], own):
-                raise AcceptRefusal("invalid-request", "err_guardian_own", "a guardian e-mail address must not be the participant's own address")
-        if len(emails) < gate.guardians_required:
-            raise AcceptRefusal("invalid-request", "err_guardian_email", f"{gate.guardians_required} guardian e-mail address(es) needed")
-        if len({email.casefold() for email in emails}) != len(emails):
-            raise AcceptRefusal("invalid-request", "err_guardian_distinct", "the guardian e-mail addresses must differ")
+        emails = _guardian_emails(gate, given, own)
     return result, emails
+
+
+def _guardian_emails(gate: Gate, given: AcceptInput, own: list[str]) -> list[str]:
+    """Return the normalised guardian e-mails of a minor, or raise :class:`AcceptRefusal` with every address error."""
+    errors: list[FieldError] = []
+    if given.own_email and given.own_email.strip():
+        try:
+            own = [*own, normalise_address(given.own_email)]
+        except ValueError:
+            errors.append(FieldError("own_email", "err_own_email", "invalid-request", "own_email is not a valid e-mail address"))
+    emails: list[str] = []
+    for index, raw in enumerate(given.guardian_emails[: gate.guardians_required]):
+        place = "guardian_email" if index == 0 else f"guardian_email_{index + 1}"
+        try:
+            emails.append(normalise_address(raw))
+        except ValueError:
+            errors.append(FieldError(place, "err_guardian_email", "invalid-request", "guardian_email is not a valid e-mail address"))
+            continue
+        if same_mailbox(emails[-1], own):
+            detail = "a guardian e-mail address must not be the participant's own address"
+            errors.append(FieldError(place, "err_guardian_own", "invalid-request", detail))
+    given_count = len(given.guardian_emails[: gate.guardians_required])
+    if given_count < gate.guardians_required:
+        place = "guardian_email" if given_count == 0 else f"guardian_email_{given_count + 1}"
+        detail = f"{gate.guardians_required} guardian e-mail address(es) needed"
+        errors.append(FieldError(place, "err_guardian_email", "invalid-request", detail))
+    elif not errors and len({email.casefold() for email in emails}) != len(emails):
+        detail = "the guardian e-mail addresses must differ"
+        errors.append(FieldError(f"guardian_email_{len(emails)}", "err_guardian_distinct", "invalid-request", detail))
+    if errors:
+        raise AcceptRefusal.of(errors)
+    return emails
 
 
 async def settle(

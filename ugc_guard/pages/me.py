@@ -22,9 +22,9 @@ from ..ledger import ClientInfo
 from ..observe.events import emit
 from ..problems import Problem
 from ..rules.language import choose_language
+from .catalog import gettext, ngettext
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
-from .me_words import words
 from .render import html_page
 from .routes import Handler, Route
 from .subjects import export_subject
@@ -94,14 +94,9 @@ class MePages:
         if "text/html" not in (ctx.headers.get("accept") or ""):
             return Problem("subject-required", "no valid subject cookie; open the terms page on this device first")
         lang = self._lang(ctx)
-        vocabulary = words(lang)
-        return html_page("message.html", lang, self.policy, 401, heading=vocabulary["unknown_title"],
-                         message=vocabulary["unknown_text"].format(contact=self.controller["contact"]), alert=False,
-                         receipt=None, link=self._url(ctx, "/terms") + f"?lang={lang}", link_text=self._terms_link(lang))
-
-    @staticmethod
-    def _terms_link(lang: str) -> str:
-        return "Naar de voorwaarden" if lang == "nl" else "Go to the terms"
+        return html_page("message.html", lang, self.policy, 401, heading=gettext(lang, "me_unknown_title"),
+                         message=gettext(lang, "me_unknown_text", contact=self.controller["contact"]), alert=False,
+                         receipt=None, link=self._url(ctx, "/terms") + f"?lang={lang}", link_text=gettext(lang, "me_terms_link"))
 
     async def page(self, ctx: RequestContext) -> ASGIApp:
         from .render import me_page
@@ -110,12 +105,15 @@ class MePages:
         lang = self._lang(ctx)
         document = await self._export(subject)
         done = self._query(ctx, "done")
-        vocabulary = words(lang)
         notice = None
         if done == "processing":
-            notice = vocabulary["done_processing"]
+            notice = gettext(lang, "me_done_processing")
         elif done is not None and done.isdigit():
-            notice = vocabulary["done_withdrawn"].format(count=int(done)) if int(done) else vocabulary["done_nothing"]
+            count = int(done)
+            notice = ngettext(lang, "me_done_withdrawn", "me_done_withdrawn_plural", count) if count else gettext(lang, "me_done_nothing")
+        standing = await self.gate.status(subject)
+        confirmed = [entry["recorded_at"] for entry in document["entries"] if entry["kind"] == "guardian_confirmed"]
+        waiting = max(self.gate.guardians_required - standing.guardians_confirmed, 0) if standing.guardian_status == "pending" else 0
         submissions = document["submissions"]
         return me_page(
             lang, self.policy, campaign=self.policy.campaign.name, languages=sorted(self.policy.terms.texts),
@@ -124,6 +122,7 @@ class MePages:
             any_withdrawable=any(item["can_withdraw_portrait"] for item in submissions),
             withdraw_action=self._url(ctx, "/me/withdraw"), export_url=self._url(ctx, "/me/export"),
             csrf_token=self.forms.make(subject),
+            guardian={"confirmed": confirmed, "waiting": waiting} if confirmed or waiting else None,
         )
 
     async def export(self, ctx: RequestContext) -> ASGIApp:

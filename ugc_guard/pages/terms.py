@@ -7,7 +7,7 @@ there too, e.g. ``me/*``).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
@@ -21,15 +21,18 @@ from ..rules.language import choose_language
 from ..rules.redirect import safe_next
 from ..rules.standing import Standing, missing
 from ..subject import ensure_subject
+from .catalog import gettext
 from .render import SCRIPT_PAGE_HEADERS, html_page, text_html
 from .routes import Route
-from .words import words
 
 if TYPE_CHECKING:
     from ..context import RequestContext
+    from .judge import AcceptRefusal, FieldError
     from .service import Gate
 
-__all__ = ["TermsPages", "query_value", "render_terms", "terms_language"]
+_REFILLED = ("birth_day", "birth_month", "birth_year", "age_band", "country", "guardian_email", "guardian_email_2", "own_email")
+
+__all__ = ["TermsPages", "query_value", "render_refusal", "render_terms", "render_under_age", "terms_language"]
 
 
 def query_value(ctx: RequestContext, name: str) -> str | None:
@@ -48,10 +51,15 @@ def render_terms(
     lang: str,
     next_url: str,
     status: Standing,
-    errors: list[str] | None = None,
+    errors: list[FieldError] | None = None,
+    given: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """Return the terms page for ``ctx.subject`` (who must exist), with errors and receipt as given."""
+    """Return the terms page for ``ctx.subject`` (who must exist), with errors and receipt as given.
+
+    ``errors`` are shown all at once (a summary linking to each field, and each field marked
+    ``aria-invalid`` and described by its message); ``given`` refills what the person typed.
+    """
     policy = gate.policy
     age = policy.age
     needs = missing(status, gate.terms_rule, gate.age_rule, gate.guardians_required)
@@ -59,11 +67,10 @@ def render_terms(
     bands = []
     if age.method == "age_band":
         labels = band_labels(gate.age_rule)
-        vocabulary = words(lang)
-        names = [vocabulary["band_adult"].format(minimum=age.minimum)]
+        names = [gettext(lang, "band_adult", minimum=age.minimum)]
         if age.guardian_minimum is not None:
-            names.append(vocabulary["band_minor"].format(low=age.guardian_minimum, high=age.minimum - 1))
-        names.append(vocabulary["band_under"].format(age=age.guardian_minimum or age.minimum))
+            names.append(gettext(lang, "band_minor", low=age.guardian_minimum, high=age.minimum - 1))
+        names.append(gettext(lang, "band_under", age=age.guardian_minimum or age.minimum))
         bands = [{"value": value, "label": label} for value, label in zip(labels, names, strict=True)]
     receipt: dict[str, Any] | None = None
     if current and status.receipt_id:
@@ -84,7 +91,10 @@ def render_terms(
         campaign=policy.campaign.name,
         languages=sorted(policy.terms.texts),
         next=next_url,
-        errors=errors or [],
+        errors=[{"field": error.field, "message": gettext(lang, error.key, **error.values)} for error in errors or []],
+        field_errors={error.field: gettext(lang, error.key, **error.values) for error in reversed(errors or []) if error.field},
+        given=given or {},
+        lang_query="&next=" + quote(next_url, safe=""),
         receipt=receipt,
         pending="guardian-consent" in needs,
         outdated=status.accepted_terms_version is not None and not current,
@@ -102,6 +112,33 @@ def render_terms(
         guardian_low=age.guardian_minimum,
         guardian_high=age.minimum - 1,
     )
+
+
+def render_refusal(
+    gate: Gate, ctx: RequestContext, lang: str, next_url: str, refusal: AcceptRefusal, status_code: int,
+    standing: Standing | None = None, form: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    """Return the terms page again with every error of ``refusal`` and what the person typed (never the ticks)."""
+    age_only = Standing()  # the page shows no receipt after an error, but an age already proven stays shown
+    if standing is not None:
+        age_only = Standing(age_band=standing.age_band, age_assurance=standing.age_assurance)
+    given = {name: value for name, value in (form or {}).items() if name in _REFILLED}
+    return render_terms(gate, ctx, lang=lang, next_url=next_url, status=age_only, errors=refusal.errors, given=given, status_code=status_code)
+
+
+def render_under_age(gate: Gate, ctx: RequestContext, lang: str, refusal: AcceptRefusal) -> Response:
+    """Return the page for someone below the youngest admitted age: why, what a guardian can (not) do, and a way back."""
+    policy = gate.policy
+    age = refusal.values.get("age", policy.age.minimum)
+    recorded = refusal.key == "err_below_recorded"
+    home = str(ctx.scope.get("root_path", "")).rstrip("/") + "/"
+    return html_page(
+        "message.html", lang, policy, 403, heading=gettext(lang, "under_title"), alert=True,
+        message=gettext(lang, "under_why", age=age),
+        more=[gettext(lang, "under_guardian", age=age), gettext(lang, "under_recorded" if recorded else "under_nothing")],
+        receipt=None, link=home,
+        link_text=gettext(lang, "under_back", campaign=policy.look.name or policy.campaign.name),
+    )  # fmt: skip
 
 
 class TermsPages:

@@ -18,6 +18,7 @@ from .age import AgeMethod as AgeMethod  # the age section lives in age.py; thes
 from .age import Notifier as Notifier
 from .age import SmtpNotifier as SmtpNotifier
 from .base import Section
+from .look import Look
 from .observe import Observe
 from .scraping import RateLimits, Scraping
 from .secret import JwkFile, SecretSetting, drop_empty_secrets, secret_bytes
@@ -255,6 +256,8 @@ class Policy(Section):
     observe: Observe = Observe()
     """Metrics, request logs and signed webhooks for the operator (docs/operations.md)."""
     ledger: LedgerSettings = LedgerSettings()
+    look: Look = Look()
+    """How the built-in pages look: name, colours, logo, and templates the site overrides."""
 
     @field_validator("secret", mode="before")
     @classmethod

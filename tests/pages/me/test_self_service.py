@@ -46,7 +46,7 @@ def test_page_lists_acceptance_submissions_and_explains_licence_versus_portrait(
     assert '<html lang="nl">' in page.text and "kan niet worden ingetrokken" in page.text
     assert "Trek toestemming voor je portret in" in page.text and 'name="csrf_token"' in page.text
     english = alice.get("/ugc-guard/me", headers={"accept-language": "en"})
-    assert "cannot be taken back" in english.text and "Terms version 1 (en)" in english.text
+    assert "cannot be taken back" in english.text and "Terms version 1 (English)" in english.text
 
 
 def test_withdraw_one_by_form_puts_it_on_the_takedown_list_calls_the_hook_and_keeps_the_licence(make_site: Callable[..., Site]) -> None:
