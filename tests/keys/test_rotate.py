@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.pages.me.fill import CAMPAIGN, person
@@ -112,3 +113,24 @@ def test_rotate_needs_a_secret(sqlite_url: str) -> None:
     code, _, err = run("keys", "rotate", "--ledger", sqlite_url, env={"UGC_GUARD_SECRET": None})
     assert code == 1
     assert err == "Error: re-wrapping subject keys needs the site secret(s); pass --policy or set UGC_GUARD_SECRET\n"
+
+
+def test_a_subject_erased_while_rotate_runs_stays_erased(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = Ledger(postgres_url, secret=OLD)
+    old.upgrade()
+    person(old, "alice", 1)
+    person(old, "bob", 1)
+    rotated = Ledger(postgres_url, secret=[NEW, OLD])
+    wrap = rotated._core.sealer.wrap
+
+    def erase_alice_first(campaign: str, subject: str, key: bytes) -> bytes:
+        if subject == "alice":  # read by the rotation, erased by the site before the re-wrapped key is written
+            old.erase_subject(CAMPAIGN, "alice", reason="GDPR Art. 17")
+        return wrap(campaign, subject, key)
+
+    monkeypatch.setattr(rotated._core.sealer, "wrap", erase_alice_first)
+    done = rotated.rewrap_subject_keys()
+    assert (done.rewrapped, done.current, done.erased, done.unopenable) == (1, 0, 1, 0)
+    assert wrapped_by(postgres_url, [NEW, OLD]) == {"alice": None, "bob": 0}
+    rotated.close()
+    old.close()

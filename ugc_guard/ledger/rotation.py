@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 
 from .core import LedgerCore
 from .engine import WRITE, translate_errors
@@ -22,6 +22,11 @@ from .models import SubjectKey
 __all__ = ["Rotation", "rewrap_subject_keys"]
 
 BATCH = 500
+_SWAP = (
+    update(SubjectKey)
+    .where(SubjectKey.campaign == bindparam("c"), SubjectKey.subject == bindparam("s"), SubjectKey.wrapped_key == bindparam("old"))
+    .values(wrapped_key=bindparam("new"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,8 @@ def _batch(core: LedgerCore, campaign: str | None, after: tuple[str, str] | None
     if after is not None:
         query = query.where(tuple_(SubjectKey.campaign, SubjectKey.subject) > tuple_(*after))
     query = query.order_by(SubjectKey.campaign, SubjectKey.subject).limit(size)
-    rewrapped = current = erased = unopenable = 0
+    current = erased = unopenable = 0
+    changes: list[dict[str, object]] = []
     if not core.schema_checked:
         with core.connect():
             pass
@@ -88,14 +94,9 @@ def _batch(core: LedgerCore, campaign: str | None, after: tuple[str, str] | None
             if index == 0:
                 current += 1
                 continue
-            changed = connection.execute(
-                update(SubjectKey)
-                .where(SubjectKey.campaign == row_campaign, SubjectKey.subject == subject, SubjectKey.wrapped_key == wrapped)
-                .values(wrapped_key=core.sealer.wrap(row_campaign, subject, key))
-            ).rowcount
-            if changed:
-                rewrapped += 1
-            else:  # erased (or re-wrapped by another run) since it was read
-                erased += 1
+            changes.append({"c": row_campaign, "s": subject, "old": wrapped, "new": core.sealer.wrap(row_campaign, subject, key)})
+        # one statement for the batch (executemany); a row erased (or re-wrapped) since it was read matches nothing
+        rewrapped = connection.execute(_SWAP, changes).rowcount if changes else 0
+    erased += len(changes) - rewrapped
     last = (rows[-1][0], rows[-1][1]) if len(rows) == size else None
     return Rotation(rewrapped, current, erased, unopenable), last
