@@ -48,10 +48,8 @@ class RateLimitStage:
             health.failed(error, limiter.settings.fail)
             return self._unavailable()
         health.succeeded()
-        ctx.response_headers += (
-            (b"ratelimit-policy", chosen.policy_header),
-            (b"ratelimit", ", ".join([_state_item(outcome) for outcome in outcomes]).encode("latin-1")),
-        )
+        state = _state_item(outcomes[0]) if len(outcomes) == 1 else ", ".join([_state_item(outcome) for outcome in outcomes])
+        ctx.response_headers += ((b"ratelimit-policy", chosen.policy_header), (b"ratelimit", state.encode("latin-1")))
         if not allowed:
             refusal = self._refusal([outcome for outcome in outcomes if not outcome.allowed], client)
             if refusal is not None:
@@ -124,7 +122,8 @@ class RateLimitStage:
 def _state_item(outcome: Outcome) -> str:
     """:func:`.headers.state_item` with the name part precomputed: ``"name";r=117;t=42``."""
     reset_in = outcome.reset_in
-    return f"{outcome.limit.state_prefix}{max(0, outcome.remaining)};t={max(0, math.ceil(reset_in))}"
+    remaining = outcome.remaining
+    return f"{outcome.limit.state_prefix}{remaining if remaining > 0 else 0};t={math.ceil(reset_in) if reset_in > 0 else 0}"
 
 
 def _content_length(ctx: RequestContext) -> int:

@@ -11,12 +11,12 @@ Redis (``PTTL``), unchanged.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.storage.memory import Entry
 
 __all__ = ["REDIS_TIMEOUT", "CountingMemoryStorage", "ServerClockRedisStorage", "make_storage"]
 
@@ -82,6 +82,17 @@ return {current, redis.call('ttl', KEYS[1])}
 """
 
 
+class _Entry(NamedTuple):
+    """One moving-window entry, read by ``limits``' own methods as its ``Entry`` (``atime``, ``expiry``); a tuple is cheaper to make."""
+
+    atime: float
+    expiry: float
+
+
+def _newest_first(entry: Any) -> float:
+    return -float(entry.atime)
+
+
 class CountingMemoryStorage(MemoryStorage):
     """``limits``' memory storage with synchronous fixed-window and moving-window counts for the hot path.
 
@@ -136,19 +147,20 @@ class CountingMemoryStorage(MemoryStorage):
         moving = self._moving
         if moving and moving[0][0] <= now:
             self._drop_idle(now)
-        events = self.events.get(key)
+        events: list[Any] | None = self.events.get(key)  # limits' Entry objects or ours, read alike
         if events is None:
-            events = self.events[key] = []
+            events = []
+            self.events[key] = events
             heapq.heappush(moving, (now + expiry, key))
         cutoff = now - expiry
         allowed = amount <= limit and not (len(events) > limit - amount and events[limit - amount].atime >= cutoff)
         if allowed:
-            events[:0] = [Entry(expiry)] * amount
+            events[:0] = [_Entry(now, now + expiry)] * amount
             if len(events) > limit:
                 del events[limit:]
         count = len(events)
-        while count and events[count - 1].atime <= cutoff:  # newest first: the old ones are at the end (as limits counts)
-            count -= 1
+        if count and events[-1].atime <= cutoff:  # some have left the window (newest first: at the end); limits counts atime > cutoff
+            count = bisect.bisect_left(events, -cutoff, key=_newest_first)
         return allowed, count, events[count - 1].atime if count else now
 
     def _drop_idle(self, now: float) -> None:

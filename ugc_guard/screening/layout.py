@@ -32,7 +32,10 @@ _MAX_STEPS = 200_000
 MAX_JPEG_STREAMS = 8
 """Further JPEG images after the first (MPF: gain maps, depth maps, previews) accepted in the trailing bytes."""
 
-_NEXT_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+_NEXT_MARKER = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+"""The first marker after entropy-coded data: 0xFF followed by neither a stuffed zero, a restart marker nor fill
+(a fill byte before it is skipped by the walk). Written without ``\xff+``: that form backtracks at every 0xFF
+of the data, ~15 ms per 2 MB against ~1 ms."""
 _XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
 _ICC = b"ICC_PROFILE\x00"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

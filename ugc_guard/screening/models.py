@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+import anyio
 
 from .grants import Grants
 from .spool import RangeReader
@@ -74,6 +78,44 @@ class ScreenedFile:
     """Rights metadata written into the delivered file: ``xmp``, ``c2pa``."""
     source: RangeReader | None = dataclasses.field(default=None, repr=False, compare=False)  # ``field`` is a member here
     """Read-only view of the bytes as uploaded (blocking reads: use a worker thread); valid until the response ends."""
+
+    # The fast path (README "Fast path"): what the app receives, without parsing the replayed body.
+
+    @property
+    def path(self) -> str | None:
+        """The temporary file holding exactly the bytes the app receives, when screening wrote one (the
+        cleaned file, rights written); None when they are the upload's own bytes (use :meth:`save`/:meth:`open`)."""
+        return self.canonical_path
+
+    @property
+    def delivered_size(self) -> int:
+        """Size of the bytes the app receives (the cleaned file's when there is one)."""
+        return self.canonical_size if self.canonical_path is not None and self.canonical_size is not None else self.size
+
+    @property
+    def delivered_hash(self) -> str:
+        """SHA-256 of the bytes the app receives: ``delivered_sha256``, else the cleaned or uploaded file's."""
+        return self.delivered_sha256 or (self.canonical_sha256 if self.canonical_path is not None else None) or self.sha256
+
+    def open(self) -> IO[bytes]:
+        """A new read-only binary file over the bytes the app receives (blocking reads); valid until the response ends."""
+        from .handover import open_delivered
+
+        return open_delivered(self)
+
+    def save(self, destination: str | os.PathLike[str], *, link: bool = True) -> str:
+        """Put the bytes the app receives at ``destination`` (must not exist) and return its path (blocking).
+
+        A hard link to the cleaned file when it is on the same filesystem, else a kernel-side copy;
+        ``link=False`` always copies. The saved file is the app's: it stays after the response.
+        """
+        from .handover import save_delivered
+
+        return save_delivered(self, destination, link=link)
+
+    async def save_async(self, destination: str | os.PathLike[str], *, link: bool = True) -> str:
+        """:meth:`save` in a worker thread."""
+        return await anyio.to_thread.run_sync(functools.partial(self.save, destination, link=link))
 
 
 @dataclass(frozen=True, slots=True)

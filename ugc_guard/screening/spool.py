@@ -236,6 +236,19 @@ class RangeReader(io.RawIOBase):
         size = max(0, min(size, self.length - offset))
         return self._spool.pread(size, self._offset + offset) if size else b""
 
+    @property
+    def offset(self) -> int:
+        """Where the window starts in the spooled body."""
+        return self._offset
+
+    def clone(self) -> RangeReader:
+        """A new reader over the same window, at its start (readers share no position)."""
+        return RangeReader(self._spool, self._offset, self.length)
+
+    def file_descriptor(self) -> int | None:
+        """The spool file's descriptor (``offset`` applies), or None while the body is kept in memory."""
+        return self._spool._fd
+
     def chunks(self, size: int = BATCH_BYTES) -> Iterator[bytes]:
         for start in range(0, self.length, size):
             yield self.pread(size, start)
