@@ -200,3 +200,19 @@ def test_read_only_and_no_empty_ledger(filled: Filled, tmp_cwd: Path) -> None:
     with pytest.raises(LedgerUnavailable, match="does not exist"):
         console_app(filled.policy, database="sqlite:///missing/ledger.sqlite3")
     assert list(tmp_cwd.iterdir()) == []
+
+
+def test_a_ledger_it_cannot_read_is_a_503(filled: Filled, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()  # a SQLite file without ledger tables
+    for url, code in ((f"sqlite:///{empty}", "ledger-not-ready"),
+                      ("postgresql+psycopg://postgres@127.0.0.1:1/nothing", "ledger-unavailable")):
+        console = console_app(filled.policy, database=url)
+        app = Starlette(routes=[Mount("/console", console)],
+                        middleware=[Middleware(AuthenticationMiddleware, backend=HeaderUser())])
+        client = TestClient(app, headers={"x-test-user": "dana"})
+        for path in ("/console/?q=alice", "/console/submissions/1", "/console/takedowns", "/console/requests"):
+            answer = client.get(path)
+            assert (answer.status_code, answer.json()["code"]) == (503, code), (url, path)
+        answer = client.post("/console/receipt", data={"csrf": token(client, "/console/receipt"), "receipt": filled.plain_receipt})
+        assert (answer.status_code, answer.json()["code"]) == (503, code)

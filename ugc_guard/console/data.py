@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..ledger import Ledger, LedgerError
+from ..ledger import Ledger, LedgerError, ReceiptInvalid
 from ..ledger.cases import Case, submission_case, submission_of_entry
 from ..ledger.prooflog import ProofLog
 from ..policy import Policy
@@ -137,7 +137,7 @@ class ConsoleData:
             raise ValueError(f"this is not JSON: {error}") from None
         try:
             check = self.ledger.verify_receipt(data)
-        except LedgerError as error:
+        except ReceiptInvalid as error:  # not a receipt; an unreachable ledger stays a LedgerError (503)
             raise ValueError(str(error)) from None
         main = data.get("entries", [{}])[0] if data.get("format") == "ugc-guard-receipt/2" else data
         entry_id = main.get("entry_id") if isinstance(main, dict) and isinstance(main.get("entry_id"), int) else None

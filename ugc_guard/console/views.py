@@ -18,8 +18,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..ledger import LedgerError
-from ..problems import Problem, console_login_required, ledger_unavailable
+from ..ledger import LedgerError, SchemaOutdated
+from ..problems import Problem, console_login_required, ledger_not_ready, ledger_unavailable
 from .auth import ConsoleAuth, Session
 from .data import ConsoleData
 from .exports import export
@@ -31,6 +31,13 @@ Answer = Response | Problem
 """What a page handler returns: a response, or a refusal (a :class:`Problem` is an ASGI app too)."""
 MAX_RECEIPT_BYTES = 1 << 20
 """A receipt is a few kilobytes; a form post larger than this is refused (413 form-too-large)."""
+
+
+def unreadable(error: LedgerError) -> Problem:
+    """Return the 503 for a ledger the console cannot read: not migrated yet, or not reachable."""
+    if isinstance(error, SchemaOutdated):
+        return ledger_not_ready(str(error))
+    return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
 
 
 class Views:
@@ -85,8 +92,8 @@ class Views:
         query = request.query_params.get("q", "")[:200]
         try:
             found = await self.run(self.data.search, query) if query.strip() else None
-        except LedgerError:
-            return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
+        except LedgerError as error:
+            return unreadable(error)
         if found is not None and request.query_params.get("format") in ("csv", "json"):
             return export(found.rows, request.query_params["format"], "submissions")
         return self.render(request, "search.html", session, query=query, found=found)
@@ -98,8 +105,8 @@ class Views:
         submission_id = int(request.path_params["submission_id"])
         try:
             case = await self.run(self.data.case, submission_id)
-        except LedgerError:
-            return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
+        except LedgerError as error:
+            return unreadable(error)
         if case is None:
             return Problem("not-found", f"no submission {submission_id} in campaign {self.data.campaign}")
         if request.query_params.get("format") == "json":
@@ -145,8 +152,8 @@ class Views:
                 report = await self.run(self.data.check_receipt, text)
             except ValueError as failure:
                 error = str(failure)
-            except LedgerError:
-                return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
+            except LedgerError as failed:
+                return unreadable(failed)
         status = 200 if report is not None else 422
         return self.render(request, "receipt.html", session, report=report, error=error, pasted=text[:20_000], status=status)
 
@@ -156,8 +163,8 @@ class Views:
             return session
         try:
             rows = await self.run(self.data.takedowns)
-        except LedgerError:
-            return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
+        except LedgerError as error:
+            return unreadable(error)
         if request.query_params.get("format") in ("csv", "json"):
             return export(rows, request.query_params["format"], "takedowns")
         return self.render(request, "takedowns.html", session, rows=rows)
@@ -170,8 +177,8 @@ class Views:
         today = dt.datetime.now(dt.UTC).date()
         try:
             rows = await self.run(self.data.requests_due, today, open_only=not show_all)
-        except LedgerError:
-            return ledger_unavailable("the ledger cannot be read right now; try again in a minute")
+        except LedgerError as error:
+            return unreadable(error)
         if request.query_params.get("format") in ("csv", "json"):
             return export(rows, request.query_params["format"], "privacy-requests")
         return self.render(request, "requests.html", session, rows=rows, show_all=show_all, today=today.isoformat())
