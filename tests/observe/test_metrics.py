@@ -74,6 +74,21 @@ def test_an_unreachable_ledger_sets_availability_to_zero(guarded: Callable[..., 
     assert value(site, "ugc_guard_requests_refused_total", campaign="test-campaign", code="ledger-unavailable") == 1.0
 
 
+def test_the_registry_can_join_the_default_one(guarded: Callable[..., Guarded]) -> None:
+    from prometheus_client import REGISTRY, generate_latest
+
+    site = guarded({"metrics": True})
+    assert site.guard.observer is not None and site.guard.observer.metrics is not None
+    registry = site.guard.observer.metrics.registry
+    assert site.client.get("/", headers={"host": "elsewhere.example"}).status_code == 421
+    REGISTRY.register(registry)
+    try:
+        text = generate_latest(REGISTRY).decode()
+    finally:
+        REGISTRY.unregister(registry)
+    assert 'ugc_guard_requests_refused_total{campaign="",code="unknown-host"} 1.0' in text
+
+
 def test_metrics_app_needs_metrics_in_the_policy(guarded: Callable[..., Guarded]) -> None:
     site = guarded({"log": "text"})
     try:

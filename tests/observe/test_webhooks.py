@@ -83,9 +83,9 @@ def test_an_endpoint_receives_only_its_event_types(guarded: Callable[..., Guarde
 
 
 def test_failed_deliveries_are_retried_with_backoff_then_delivered(
-    receiver: Receiver, policy_file: Callable[..., Path], guarded: Callable[..., Guarded]
+    receiver: Receiver, policy_file: Callable[..., Path], guarded: Callable[..., Guarded], ledger_url: str
 ) -> None:
-    site = guarded(hooks(receiver))
+    site = guarded(hooks(receiver), ledger_url=ledger_url)
     policy = load_policy(policy_file({"observe": hooks(receiver)}))
     receiver.failures = 2
     assert record_events(site.ledger, policy, "retention.deleted", rule="submissions", files=[{"submission_id": 7}]) == 1
@@ -107,9 +107,9 @@ def test_failed_deliveries_are_retried_with_backoff_then_delivered(
 
 
 def test_the_last_failure_is_dead_lettered_and_the_cli_lists_and_retries_it(
-    receiver: Receiver, policy_file: Callable[..., Path], guarded: Callable[..., Guarded]
+    receiver: Receiver, policy_file: Callable[..., Path], guarded: Callable[..., Guarded], ledger_url: str
 ) -> None:
-    site = guarded(hooks(receiver, max_attempts=2))
+    site = guarded(hooks(receiver, max_attempts=2), ledger_url=ledger_url)
     path = policy_file({"observe": hooks(receiver, max_attempts=2)})
     receiver.failures = 2
     record_events(site.ledger, load_policy(path), "subject.erased", subject="s-1", requested_by="operator", files=[])
@@ -148,6 +148,20 @@ def test_a_signature_that_does_not_match_is_refused_by_the_receiver(guarded: Cal
     stale = {**post.headers, "webhook-timestamp": str(int(post.headers["webhook-timestamp"]) - 3600)}
     with pytest.raises(WebhookVerificationError):
         Webhook(SECRET).verify(post.body, stale)
+
+
+def test_two_workers_never_claim_the_same_row(guarded: Callable[..., Guarded], receiver: Receiver,
+                                              policy_file: Callable[..., Path], ledger_url: str) -> None:
+    site = guarded(hooks(receiver), ledger_url=ledger_url)
+    policy = load_policy(policy_file({"observe": hooks(receiver)}))
+    for index in range(3):
+        record_events(site.ledger, policy, "retention.deleted", rule="submissions", files=[{"submission_id": index}])
+    first = Outbox(site.ledger).claim(campaign="test-campaign", limit=2, lease=60, now=T0)
+    second = Outbox(site.ledger).claim(campaign="test-campaign", limit=10, lease=60, now=T0)
+    assert len(first) == 2 and len(second) == 1 and {row.id for row in first}.isdisjoint(row.id for row in second)
+    assert Outbox(site.ledger).claim(campaign="test-campaign", now=T0 + dt.timedelta(seconds=30)) == []
+    assert len(Outbox(site.ledger).claim(campaign="test-campaign", now=T0 + dt.timedelta(seconds=61))) == 3  # leases ran out
+    assert Outbox(site.ledger).claim(campaign="other-campaign", now=T0 + dt.timedelta(hours=1)) == []
 
 
 def test_a_row_for_an_endpoint_no_longer_configured_is_dead_lettered(guarded: Callable[..., Guarded], receiver: Receiver,
