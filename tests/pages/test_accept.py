@@ -106,7 +106,8 @@ def test_below_minimum_keeps_only_a_counter(make_harness: Callable[..., Harness]
     client = harness.client()
     fifteen = (dt.date.today() - dt.timedelta(days=15 * 366)).isoformat()
     page = accept_form(client, birth_date=fifteen)
-    assert page.status_code == 403 and "at least 16" in page.text
+    assert page.status_code == 403 and "aged 16 or older" in page.text and "Nothing about you was recorded." in page.text
+    assert '<a href="/" id="back">Back to Test Campaign</a>' in page.text  # not a dead end
     answer = client.post("/ugc-guard/accept", json={"terms_version": "1", "accept_terms": True, "birth_date": fifteen})
     assert answer.status_code == 403 and answer.json()["code"] == "age-below-minimum"
     assert entries(harness) == []
