@@ -27,31 +27,49 @@ from tests.conftest import REPO
 from tests.serve import free_port
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-BLOCKS: list[tuple[str, str]] = re.findall(r"^```(\w*)\n(.*?)^```", README, re.S | re.M)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+SECTIONS: dict[str, list[tuple[str, str]]] = {
+    heading: FENCE.findall(body) for heading, body in re.findall(r"^(#+ [^\n]+)\n(.*?)(?=^#+ |\Z)", README, re.S | re.M)
+}
+"""Each heading's own fenced blocks (language, body), up to the next heading of any level."""
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) test"}
 ACCEPT = {"terms_version": "2026-11", "accept_terms": True, "accept_licence": True, "birth_date": "1990-05-17"}
 GRANTS = {"ugc_licence": "accept", "ugc_portrait_self": "accept", "ugc_portrait_others": "none"}
 
-NOT_RUN_HERE = {
-    "scripts/run-example.sh": "the repository's two commands: scripts/test.sh runs this file, tests/browser serves the example",
+RUN_HERE = {
+    "## Usage": [("sh", "pip install"), ("python", "FastAPI()"), ("sh", "python -m uvicorn app:app"), ("python", "JSONResponse(submission")],
+    "### Try the example with curl": [("sh", "curl -A")],
+    "### For legal and privacy staff": [("sh", "ugc-guard ledger verify")],
 }
+"""The sections whose snippets this file runs (other sections' snippets have their own tests)."""
+NOT_RUN_HERE = {"## The two commands": "scripts/test.sh runs this file; tests/browser serves the example that run-example.sh serves"}
 
 
 def block(language: str, marker: str) -> str:
-    """Return the one README block in ``language`` that contains ``marker``."""
-    [found] = [body for lang, body in BLOCKS if lang == language and marker in body]
+    """Return the one block in ``language`` containing ``marker`` among the sections this file runs."""
+    [found] = [body for heading in RUN_HERE for lang, body in SECTIONS[heading] if lang == language and marker in body]
     return found
 
 
-RUN_HERE = [("sh", "pip install"), ("python", "FastAPI()"), ("python", "Starlette("), ("sh", "python -m uvicorn app:app"),
-            ("sh", "curl -A"), ("sh", "ugc-guard ledger verify")]  # fmt: skip
+RUN_ELSEWHERE = {"ugc_guard.console": "tests/console/test_readme_console.py"}
+"""Snippets in these sections that another test runs as written: a text they contain -> that test."""
 
 
-def test_every_snippet_is_run_here_or_says_why_not() -> None:
-    used = {block(language, marker) for language, marker in RUN_HERE}
-    for language, body in BLOCKS:
-        if language in ("sh", "python") and body not in used:
-            assert any(marker in body for marker in NOT_RUN_HERE), f"a README snippet no test runs:\n{body}"
+def test_every_snippet_of_these_sections_is_run_here_or_by_its_own_test() -> None:
+    for heading, wanted in RUN_HERE.items():
+        mine = [(language, block(language, marker)) for language, marker in wanted]
+        for language, body in SECTIONS[heading]:
+            if language in ("sh", "python") and (language, body) not in mine:
+                [test] = [REPO / test for marker, test in RUN_ELSEWHERE.items() if marker in body]
+                assert "README.md" in test.read_text(encoding="utf-8"), f"{heading}: no test runs\n{body}"
+    assert [language for language, _ in SECTIONS[next(iter(NOT_RUN_HERE))]] == ["sh"]
+
+
+def test_every_python_snippet_of_the_readme_compiles() -> None:
+    snippets = [body for language, body in FENCE.findall(README) if language == "python"]
+    assert len(snippets) >= 2
+    for body in snippets:
+        compile(body, "README.md", "exec")
 
 
 def shell(script: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -108,7 +126,7 @@ def readme_app(request: pytest.FixtureRequest, fresh_folder: tuple[Path, dict[st
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("readme_app", ["FastAPI()", "Starlette("], indirect=True, ids=["fastapi", "starlette"])
+@pytest.mark.parametrize("readme_app", ["FastAPI()", "JSONResponse(submission"], indirect=True, ids=["fastapi", "starlette"])
 def test_the_readme_app_accepts_and_uploads_with_no_other_step(readme_app: tuple[Path, dict[str, str], int]) -> None:
     folder, env, port = readme_app
     selfie = (folder / "selfie.jpg").read_bytes()
@@ -139,3 +157,15 @@ def test_the_readme_app_accepts_and_uploads_with_no_other_step(readme_app: tuple
         answer = client.post("/upload", data=GRANTS, files={"media": ("me.jpg", selfie, "image/jpeg")})
     assert answer.status_code == 201
     assert answer.json()["sha256"] == digest and str(answer.json()["receipt"]["entry_id"]) == answer.json()["id"]
+
+
+@pytest.mark.parametrize("marker", ["FastAPI()", "JSONResponse(submission"], ids=["fastapi", "starlette"])
+def test_the_readme_app_without_a_secret_does_not_start_and_names_it(fresh_folder: tuple[Path, dict[str, str]], marker: str) -> None:
+    folder, env = fresh_folder
+    (folder / "app.py").write_text(block("python", marker), encoding="utf-8")
+    run = block("sh", "python -m uvicorn app:app").replace("--port 8000", f"--port {free_port()}")
+    outcome = shell(run, folder, env)  # no UGC_GUARD_SECRET in env
+    assert outcome.returncode == 3  # uvicorn's STARTUP_FAILURE
+    assert "ERROR:    campaign onscreen: secret: no signing secret; set UGC_GUARD_SECRET" in outcome.stderr
+    assert outcome.stderr.rstrip().endswith("ERROR:    Application startup failed. Exiting.")
+    assert not (folder / "ugc-ledger.sqlite3").exists()  # nothing was started
