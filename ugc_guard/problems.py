@@ -102,7 +102,9 @@ class Problem(Exception):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # echoed values (a file name, a host) stay data: no raw <, > or & even if the JSON is sniffed or embedded
-        text = json.dumps(self.body(), ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        observed = scope.get("ugc_guard.observed")  # set by ugc_guard.observe: count by code, name the request
+        instance = observed.instance if observed is not None else None
+        text = json.dumps(self.body(instance), ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         payload = text.encode()
         headers = [
             (b"content-type", b"application/problem+json"),
@@ -111,7 +113,7 @@ class Problem(Exception):
             (b"x-content-type-options", b"nosniff"),
         ]
         headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
-        if (observed := scope.get("ugc_guard.observed")) is not None:  # counted by code (ugc_guard.observe)
+        if observed is not None:
             observed.code = self.code
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload if scope.get("method") != "HEAD" else b""})

@@ -43,6 +43,7 @@ def test_json_lines_carry_the_request_fields(guarded: Callable[..., Guarded], li
     refused = site.client.post("/upload?email=someone@example.org", content=body,
                                headers={"content-type": content_type, "x-request-id": "req-42.a"})
     assert refused.status_code == 403 and refused.headers["x-request-id"] == "req-42.a"
+    assert refused.json()["instance"] == "urn:ugc-guard:request:req-42.a"  # the client can quote it; the log line has it
     assert accept_form(site.client).status_code == 303
     body, content_type = upload_form("me.jpg", "image/jpeg", jpeg((80, 60)))
     stored = site.client.post("/upload", content=body, headers={"content-type": content_type, "x-request-id": "bad id\n"})

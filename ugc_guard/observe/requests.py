@@ -31,9 +31,11 @@ logger = logging.getLogger(REQUEST_LOGGER)
 class Observed:
     """What the stages note about one request for the observer."""
 
-    __slots__ = ("code", "ctx", "screening")
+    __slots__ = ("code", "ctx", "instance", "screening")
 
-    def __init__(self) -> None:
+    def __init__(self, instance: str | None = None) -> None:
+        self.instance = instance
+        """The problem ``instance`` of a refusal: ``urn:ugc-guard:request:`` and the request id (when logs are on)."""
         self.code: str | None = None
         self.ctx: Any = None
         self.screening: float | None = None
@@ -74,10 +76,10 @@ class Observer:
         return cls(guard, metrics, logs) if metrics is not None or logs else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        observed = scope[OBSERVED] = Observed()
         started = time.perf_counter()
         status: list[int] = []
         rid = request_id(_header(scope, b"x-request-id"), uuid.uuid4) if self.logs else None
+        observed = scope[OBSERVED] = Observed(f"urn:ugc-guard:request:{rid}" if rid is not None else None)
 
         async def observed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
