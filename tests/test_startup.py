@@ -4,6 +4,7 @@ ledger gets ready by itself (SQLite) or refuses to start until migrated (Postgre
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import subprocess
 import sys
@@ -218,3 +219,13 @@ def test_processes_starting_together_on_a_new_sqlite_file_all_find_its_tables(tm
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert [(worker.returncode, stderr) for worker, (_, stderr) in zip(workers, outputs, strict=True)] == [(0, "")] * 4
     assert {stdout.strip() for stdout, _ in outputs} == {Ledger.head_revision()}
+
+
+def test_without_a_secret_a_websocket_gets_the_same_503(policy_file: Any) -> None:
+    from starlette.testclient import WebSocketDenialResponse
+
+    with pytest.raises(WebSocketDenialResponse) as denied, TestClient(home_app(policy_file({"secret": None}))).websocket_connect("/ws"):
+        pass
+    assert denied.value.status_code == 503
+    assert json.loads(denied.value.content)["code"] == "guard-not-configured"
+    assert json.loads(denied.value.content)["detail"].startswith(NO_SECRET)

@@ -61,10 +61,17 @@ class NotConfigured:
         if not self._logged:
             self._logged = True
             logger.error("ugc_guard: not serving, every request gets 503 guard-not-configured: %s", self.message)
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1011, "reason": "the upload guard is not configured"})
-        elif scope["type"] == "http":
+        if scope["type"] == "http":
             await guard_not_configured(self.message)(scope, receive, send)
+        elif scope["type"] == "websocket":
+            if "websocket.http.response" not in scope.get("extensions", {}):
+                await send({"type": "websocket.close", "code": 1011, "reason": "the upload guard is not configured"})
+                return
+
+            async def as_denial(message: Message) -> None:  # the WebSocket Denial Response extension: the same 503
+                await send({**message, "type": f"websocket.{message['type']}"})
+
+            await guard_not_configured(self.message)(scope, receive, as_denial)
 
 
 async def _refuse_startup(receive: Receive, send: Send, message: str) -> None:
