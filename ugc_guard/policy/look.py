@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .base import Section
 
@@ -49,30 +49,27 @@ def contrast_ratio(first: str, second: str) -> float:
 
 
 class Colours(Section):
-    primary: str = "#0b4f9c"
-    """Links, buttons and focus marks (``#rgb`` or ``#rrggbb``); at least 4.5:1 against ``background``."""
-    background: str = "#ffffff"
-    """Page background."""
-    text: str = "#1b1b1b"
+    background: str = Field("#ffffff", validate_default=True)
+    """Page background (``#rgb`` or ``#rrggbb``)."""
+    primary: str = Field("#0b4f9c", validate_default=True)
+    """Links, buttons and focus marks; at least 4.5:1 against ``background``."""
+    text: str = Field("#1b1b1b", validate_default=True)
     """Body text; at least 4.5:1 against ``background``."""
 
-    @field_validator("primary", "background", "text")
+    @field_validator("background", "primary", "text")
     @classmethod
-    def _hex(cls, value: str) -> str:
+    def _hex(cls, value: str, info: ValidationInfo) -> str:
         if not _HEX.match(value):
             raise ValueError(f"{value!r} is not a hex colour; write it as #rrggbb, e.g. #0b4f9c")
-        return value.lower()
-
-    @model_validator(mode="after")
-    def _contrast(self) -> Colours:
-        for name in ("text", "primary"):
-            ratio = contrast_ratio(getattr(self, name), self.background)
+        background = info.data.get("background")
+        if info.field_name != "background" and background is not None:  # background comes first, so it is known here
+            ratio = contrast_ratio(value, background)
             if ratio < MINIMUM_CONTRAST:
                 raise ValueError(
-                    f"{name}: {getattr(self, name)} on background {self.background} has a contrast ratio of {ratio:.2f}:1; "
-                    f"it must be at least {MINIMUM_CONTRAST}:1 (WCAG 2.2 AA), choose a darker or lighter colour"
+                    f"{value} on background {background} has a contrast ratio of {ratio:.2f}:1; it must be at least "
+                    f"{MINIMUM_CONTRAST}:1 (WCAG 2.2 AA), choose a darker or lighter colour"
                 )
-        return self
+        return value.lower()
 
 
 def _logo(value: Any, info: ValidationInfo) -> str | None:
