@@ -38,6 +38,7 @@ class Receiver:
     url: str
     posts: list[Received] = field(default_factory=list)
     failures: int = 0
+    redirect: bool = False
     arrived: threading.Event = field(default_factory=threading.Event)
 
 
@@ -49,13 +50,21 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             state.posts.append(Received({key.lower(): value for key, value in self.headers.items()}, body))
-            if state.failures > 0:
+            if state.redirect:
+                self.send_response(302)
+                self.send_header("location", "/elsewhere")
+            elif state.failures > 0:
                 state.failures -= 1
                 self.send_response(500)
             else:
                 self.send_response(204)
             self.end_headers()
             state.arrived.set()
+
+        def do_GET(self) -> None:  # where a followed redirect would land
+            state.posts.append(Received({"method": "GET"}, b""))
+            self.send_response(200)
+            self.end_headers()
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -164,6 +164,15 @@ def test_two_workers_never_claim_the_same_row(guarded: Callable[..., Guarded], r
     assert Outbox(site.ledger).claim(campaign="other-campaign", now=T0 + dt.timedelta(hours=1)) == []
 
 
+def test_a_redirect_is_a_failed_attempt_not_a_delivery(guarded: Callable[..., Guarded], receiver: Receiver,
+                                                        policy_file: Callable[..., Path]) -> None:
+    site = guarded(hooks(receiver))
+    record_events(site.ledger, load_policy(policy_file({"observe": hooks(receiver)})), "retention.deleted", rule="submissions", files=[])
+    receiver.redirect = True
+    assert deliver_due(Outbox(site.ledger), "test-campaign", {receiver.url: SECRET}, 8).failed == 1
+    assert len(receiver.posts) == 1 and Outbox(site.ledger).list()[0].last_error == "answered 302"  # the GET never came
+
+
 def test_a_row_for_an_endpoint_no_longer_configured_is_dead_lettered(guarded: Callable[..., Guarded], receiver: Receiver,
                                                                      policy_file: Callable[..., Path]) -> None:
     site = guarded(hooks(receiver))

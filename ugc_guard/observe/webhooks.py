@@ -57,11 +57,21 @@ def signed_headers(secret: str, event_id: str, body: str, *, timestamp: int | No
     }
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed attempt: urllib would follow a 301/302 with a GET and lose the body."""
+
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(url: str, secret: str, event_id: str, body: str, *, timeout: float = 10.0) -> int:
-    """POST one signed message; return the status. Raises :class:`WebhookFailed` unless it is 2xx."""
+    """POST one signed message; return the status. Raises :class:`WebhookFailed` unless it is 2xx (redirects included)."""
     request = urllib.request.Request(url, data=body.encode(), headers=signed_headers(secret, event_id, body), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             status = int(response.status)
     except urllib.error.HTTPError as error:
         raise WebhookFailed(f"answered {error.code}") from None
