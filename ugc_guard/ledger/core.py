@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from ..evidence import AddressMode, UserAgentMode, client_address_evidence, user_agent_evidence
+from .batching import GroupCommit
 from .chain import AfterAppend, Draft, Stored, append
 from .crypto import Sealer
 from .engine import create_ledger_engine, display_url, translate_errors
 from .inputs import ClientInfo
+from .pgappend import flush_wal
 from .schema import check_schema
 
 __all__ = ["LedgerCore"]
@@ -30,6 +32,7 @@ class LedgerCore:
         client_address: AddressMode,
         user_agent: UserAgentMode,
         durability: str = "full",
+        group_commit: bool = True,
     ) -> None:
         if durability not in ("full", "normal"):
             raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
@@ -48,6 +51,8 @@ class LedgerCore:
         )
         self.schema_checked = False
         self.retry_for = 3 * connect_timeout
+        self._defer_flush = group_commit and self.durable and self.engine.dialect.name == "postgresql"
+        self.group = GroupCommit(self._append, flush=self.flush if self._defer_flush else None) if group_commit else None
 
     @contextmanager
     def connect(self, *, check: bool = True) -> Iterator[Connection]:
@@ -66,11 +71,25 @@ class LedgerCore:
         after: AfterAppend | None = None,
         guard: Callable[[Connection], None] | None = None,
     ) -> list[Stored]:
-        """Append ``drafts`` to the campaign's chain atomically (see :func:`chain.append`)."""
+        """Append ``drafts`` to the campaign's chain atomically (see :func:`chain.append`); without a
+        ``guard``, in a transaction shared with concurrent callers (:mod:`batching`)."""
         if not self.schema_checked:
             with self.connect():
                 pass
+        if guard is None and self.group is not None:
+            return self.group.append(campaign, drafts, after)
         return append(self.engine, self.url, self.sealer, campaign, drafts, after, guard, durable=self.durable, retry_for=self.retry_for)
+
+    def _append(self, campaign: str, drafts: Sequence[Draft], after: AfterAppend | None) -> list[Stored]:
+        return append(self.engine, self.url, self.sealer, campaign, drafts, after, durable=self.durable,
+                      retry_for=self.retry_for, defer_flush=self._defer_flush)
+
+    def flush(self) -> None:
+        """Return once every commit seen so far is on disk (group commit on PostgreSQL with durability
+        "full" commits without waiting for it; a no-op otherwise). Raises :class:`LedgerUnavailable`."""
+        if self._defer_flush:
+            with translate_errors(self.url), self.engine.connect() as connection:
+                flush_wal(connection)
 
     def evidence(self, client: ClientInfo | None, *, secret: bytes | None = None) -> dict[str, Any]:
         """Return the minimised network evidence for ``client`` (only the keys that hold something),

@@ -42,7 +42,9 @@ class Ledger(LedgerReading):
     returns; ``"normal"`` (SQLite ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit off``) is
     faster, and an OS or database crash may lose the newest entries but never breaks a chain. Every
     method raises :class:`LedgerUnavailable` when the database cannot be reached within
-    ``connect_timeout`` seconds, and :class:`SchemaOutdated` until :meth:`upgrade` ran.
+    ``connect_timeout`` seconds, and :class:`SchemaOutdated` until :meth:`upgrade` ran. Appends to one
+    campaign from concurrent threads (and :class:`AsyncLedger` tasks) share transactions (group
+    commit; each returns once its transaction committed); ``group_commit=False`` gives each its own.
     """
 
     def __init__(
@@ -54,9 +56,10 @@ class Ledger(LedgerReading):
         client_address: AddressMode = "keyed-hash",
         user_agent: UserAgentMode = "hash",
         durability: str = "full",
+        group_commit: bool = True,
     ) -> None:
         self._core = LedgerCore(url, secret=secret_list(secret), connect_timeout=connect_timeout, client_address=client_address,
-                                user_agent=user_agent, durability=durability)
+                                user_agent=user_agent, durability=durability, group_commit=group_commit)
 
     @classmethod
     def from_policy(cls, policy: Policy, *, url: str | None = None, secret: Secrets = None) -> Ledger:

@@ -88,6 +88,7 @@ class ProofLog:
         process signed the same size with another root before (the database was rewritten)."""
         with self.ledger._core.connect() as connection:
             size, root = tree_head(connection, self.campaign)
+        self.ledger._core.flush()  # never sign a tree head that a server crash could still take back
         return self._cache.sign(size, root)
 
     def inclusion(self, entry_id: int, size: int | None = None) -> dict[str, Any]:
@@ -134,7 +135,9 @@ class ProofLog:
             rows = self._rows(connection, ids)
             checkpoint = self._cache.covering(max(row.position for row in rows))
             if checkpoint is None:
-                checkpoint = self._cache.sign(*tree_head(connection, self.campaign))
+                head = tree_head(connection, self.campaign)
+                self.ledger._core.flush()
+                checkpoint = self._cache.sign(*head)
             return build_receipt(connection, rows, checkpoint, self.keys.current)
 
     def _rows(self, connection: Any, ids: Sequence[int]) -> list[Any]:
