@@ -10,6 +10,7 @@ plain decimal, UTF-8 output. Integers beyond ±(2^53 − 1) and lone surrogates 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["canonical_json"]
@@ -17,6 +18,8 @@ __all__ = ["canonical_json"]
 MAX_SAFE_INTEGER = 2**53 - 1
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _ESCAPES = {chr(code): _SHORT.get(chr(code), f"\\u{code:04x}") for code in range(0x20)} | {'"': '\\"', "\\": "\\\\"}
+_TABLE = {ord(character): escaped for character, escaped in _ESCAPES.items()}
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\]')
 
 
 def canonical_json(value: Any) -> bytes:
@@ -72,4 +75,6 @@ def _write(value: Any, parts: list[str]) -> None:
 
 
 def _string(text: str) -> str:
-    return '"' + "".join(_ESCAPES.get(character, character) for character in text) + '"'
+    if _NEEDS_ESCAPE.search(text) is None:  # the usual case (ids, hashes, base64): one C-level scan
+        return '"' + text + '"'
+    return '"' + text.translate(_TABLE) + '"'
