@@ -157,6 +157,8 @@ def _judge(
         except AcceptRefusal as refusal:
             errors += refusal.errors
     if errors:
+        if result is None:  # the age is unknown yet: addresses given are still checked, so no error waits for a second round
+            errors += _address_errors(given)
         raise AcceptRefusal.of(errors)
     age = gate.policy.age
     need = guardian_need(youngest, age.minimum, country, age.consent_age_by_country)
@@ -170,6 +172,21 @@ def _judge(
     if result is not None and result.outcome is AgeOutcome.with_guardian:
         emails = _guardian_emails(gate, given, own)
     return result, emails
+
+
+def _address_errors(given: AcceptInput) -> list[FieldError]:
+    """Return an error for each address given that is not an e-mail address (checked before the age is known)."""
+    fields = [("own_email", given.own_email or "")]
+    fields += [("guardian_email" if index == 0 else f"guardian_email_{index + 1}", raw) for index, raw in enumerate(given.guardian_emails)]
+    errors = []
+    for place, raw in fields:
+        try:
+            if raw.strip():
+                normalise_address(raw)
+        except ValueError:
+            key = "err_own_email" if place == "own_email" else "err_guardian_email"
+            errors.append(FieldError(place, key, "invalid-request", f"{place} is not a valid e-mail address"))
+    return errors
 
 
 def _guardian_emails(gate: Gate, given: AcceptInput, own: list[str]) -> list[str]:
