@@ -62,7 +62,7 @@ async def _record(ctx: Any, screened: Any) -> Any:
     return Submission(str(uuid.uuid4()), first.sha256, first.type, first.size, screened.grants)
 
 
-def build_app(policy_path: Path) -> Any:
+def build_app(policy_path: Path, fast: bool = False) -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
@@ -77,10 +77,17 @@ def build_app(policy_path: Path) -> Any:
             size += len(chunk)
         return PlainTextResponse(str(size))
 
+    async def take_screened(request: Request) -> PlainTextResponse:  # the fast path: the body is never read
+        item = request.state.ugc.files[0]
+        kept = Path(await item.save_async(Path(tempfile.gettempdir()) / f"ugc-bench-kept-{uuid.uuid4()}"))
+        await anyio.to_thread.run_sync(kept.unlink)
+        return PlainTextResponse(item.delivered_hash)
+
     async def ping(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    guard = UGCGuard(Starlette(routes=[Route("/upload", upload, methods=["POST"]), Route("/ping", ping)]), policy=policy_path)
+    routes = [Route("/upload", take_screened if fast else upload, methods=["POST"]), Route("/ping", ping)]
+    guard = UGCGuard(Starlette(routes=routes), policy=policy_path)
     site = guard.sites[0]
     guard.stages[site] = [ScreeningStage(site.policy, record=_record)]
     return guard
@@ -329,16 +336,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         spools = [("system temp folder (disk)", None)] + ([("tmpfs, temp_dir: /dev/shm", "/dev/shm")] if Path("/dev/shm").is_dir() else [])
         for where, temp_dir in spools:
-            app = build_app(write_bench_policy(Path(folder) / f"video-{temp_dir is None}", temp_dir=temp_dir))
-            plain, screened = big_video(app, 200 * 1024**2)
-            figures = f"{200 / screened:.0f} MB/s | {200 / plain:.0f} MB/s | **{plain / screened:.2f}**"
-            rows.append(f"| one 200 MB MP4, spooled to {where} | {figures} | ≥ 0.5 |")
-            print(rows[-1], flush=True)
+            for fast in (False, True):
+                app = build_app(write_bench_policy(Path(folder) / f"video-{temp_dir is None}-{fast}", temp_dir=temp_dir), fast=fast)
+                plain, screened = big_video(app, 200 * 1024**2)
+                figures = f"{200 / screened:.0f} MB/s | {200 / plain:.0f} MB/s | **{plain / screened:.2f}**"
+                app_does = "the app takes the screened file (fast path)" if fast else "the app drains the replayed body"
+                verdict = "met" if plain / screened >= 0.5 else "NOT met"
+                rows.append(f"| one 200 MB MP4, spooled to {where}; {app_does} | {figures} | ≥ 0.5: {verdict} |")
+                print(rows[-1], flush=True)
         for strip in (True, False):
             app = build_app(write_bench_policy(Path(folder) / f"photos-{strip}", strip_metadata=strip))
             plain, screened, size = many_photos(app, photos)
             total = photos * size / 1024**2
-            label = f"{photos} JPEGs of {size / 1024**2:.1f} MB, " + ("re-encoded (strip_metadata)" if strip else "decoded, not re-encoded")
+            mode = "metadata stripped losslessly (strip_metadata)" if strip else "decoded, not cleaned"
+            label = f"{photos} JPEGs of {size / 1024**2:.1f} MB, {mode}"
             figures = f"{total / screened:.0f} MB/s ({photos / screened:.1f}/s) | {total / plain:.0f} MB/s | {plain / screened:.3f}"
             rows.append(f"| {label} | {figures} | — |")
             print(rows[-1], flush=True)
@@ -357,8 +368,9 @@ def main() -> None:
     print(*loop_rows, sep="\n", flush=True)
     body = "\n".join(
         [
-            "Throughput through the real middleware (screening stage only; the app drains the replayed body), "
-            "as a ratio to `hashlib.sha256` over the same bytes in the same run:",
+            "Throughput through the real middleware (screening stage only; the app drains the replayed body, or takes the "
+            "screened file from `request.state.ugc` without reading the body: README \"Fast path\"), as a ratio to "
+            "`hashlib.sha256` over the same bytes in the same run (best of 3 runs each):",
             "",
             "| input | screening | sha256 alone | ratio | target |",
             "|---|---|---|---|---|",
@@ -381,8 +393,8 @@ def main() -> None:
             "",
             "What limits the large-file ratio: the screening does sha256 over the file part plus, per byte, a copy into "
             "the batch buffer and multipart parsing on the event loop, a copy into the page cache (worker thread, "
-            "beside the hash) and a read back when the body is replayed to the app; about 2.5-3x the CPU of sha256 "
-            "alone, on 2 cores shared with everything else. The page-cache copy is the variable part: on this VM a "
+            "beside the hash) and, unless the app takes the fast path, a read back when the body is replayed to it; "
+            "about 2-3x the CPU of sha256 alone, on 2 cores shared with everything else. The page-cache copy is the variable part: on this VM a "
             "page the file has never used costs a fault to the host, so writing a new 200 MB file runs at 0.8-4.6 GB/s "
             "from run to run (overwriting an existing one at ~8 GB/s), and tmpfs is no faster for new pages. "
             "And a spool thread needs the GIL to begin its batch: while the event loop parses the next 4 MiB (~2 ms, "
