@@ -74,3 +74,5 @@ def test_smtp_message() -> None:
     email = notifier.build(message)
     assert email["To"] == "parent@example.org" and "Casting" in email["Subject"]
     assert "token=abc" in email.get_content() and "één keer" in email.get_content()
+    assert email["Subject"] == "Bevestig de deelname aan Casting"
+    assert "De link werkt één keer, tot 1 januari 2026, 00:00:00 UTC." in email.get_content()  # from the catalog, a readable time

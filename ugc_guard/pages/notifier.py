@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
+from .catalog import gettext
+from .render import readable_time
+
 if TYPE_CHECKING:
     from ..policy.models import Notifier as NotifierSettings
     from ..policy.models import SmtpNotifier as SmtpSettings
@@ -45,18 +48,6 @@ class LogNotifier:
         logger.warning("ugc_guard: guardian confirmation link for %s (valid until %s): %s", message.to, message.expires_at, message.link)
 
 
-_SUBJECT = {
-    "en": "Please confirm participation in {campaign}",
-    "nl": "Bevestig de deelname aan {campaign}",
-}
-_BODY = {
-    "en": "Someone under 18 wants to take part in {campaign} and named you as their parent or guardian.\n\n"
-    "Read the terms and confirm (or ignore this message) here:\n{link}\n\nThe link works once, until {expires} (UTC).\n",
-    "nl": "Iemand onder de 18 wil meedoen aan {campaign} en noemde jou als ouder of voogd.\n\n"
-    "Lees de voorwaarden en bevestig (of negeer dit bericht) via:\n{link}\n\nDe link werkt één keer, tot {expires} (UTC).\n",
-}
-
-
 class SmtpNotifier:
     """Sends the link by e-mail with the standard library, in a worker thread."""
 
@@ -65,13 +56,14 @@ class SmtpNotifier:
         self.timeout = timeout
 
     def build(self, message: GuardianMessage) -> EmailMessage:
-        """Return the e-mail for ``message`` in its language (English when there is no template)."""
-        language = message.language if message.language in _BODY else "en"
+        """Return the e-mail for ``message`` in its language (English when there is no catalog for it)."""
+        language = message.language
         email = EmailMessage()
         email["From"] = str(self.settings.sender)
         email["To"] = message.to
-        email["Subject"] = _SUBJECT[language].format(campaign=message.campaign_name)
-        email.set_content(_BODY[language].format(campaign=message.campaign_name, link=message.link, expires=message.expires_at))
+        email["Subject"] = gettext(language, "mail_subject", campaign=message.campaign_name)
+        email.set_content(gettext(language, "mail_body", campaign=message.campaign_name, link=message.link,
+                                  expires=readable_time(message.expires_at, language)))
         return email
 
     async def send_guardian_link(self, message: GuardianMessage) -> None:
