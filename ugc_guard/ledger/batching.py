@@ -26,10 +26,11 @@ import dataclasses
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 
-from .drafting import AfterAppend, Draft, Stored
+from .drafting import AfterAppend, CommittedButWrong, Draft, Stored
 from .errors import LedgerError, LedgerUnavailable
 
 __all__ = ["MAX_ENTRIES", "GroupCommit"]
@@ -37,6 +38,7 @@ __all__ = ["MAX_ENTRIES", "GroupCommit"]
 MAX_ENTRIES = 256
 """Entries per group transaction (a caller with more still gets one transaction of its own)."""
 
+E = TypeVar("E", bound=LedgerError)
 Commit = Callable[[str, Sequence[Draft], AfterAppend | None], list[Stored]]
 
 
@@ -117,7 +119,7 @@ class GroupCommit:
         drafts, after = _combined(batch)
         try:
             stored = self._commit(campaign, drafts, after)
-        except LedgerUnavailable as error:
+        except (LedgerUnavailable, CommittedButWrong) as error:  # not one caller's fault: no retry
             for call in batch:
                 call.error = _copy(error)
             return
@@ -135,7 +137,6 @@ class GroupCommit:
         for call in batch:
             call.stored = stored[offset : offset + len(call.drafts)]
             offset += len(call.drafts)
-
 
     def _durable(self, batch: list[_Call]) -> None:
         """With a deferred flush (PostgreSQL, durability=full), wait until the batch's commit is on disk;
@@ -174,7 +175,7 @@ def _combined(batch: list[_Call]) -> tuple[list[Draft], AfterAppend | None]:
     return drafts, after
 
 
-def _copy(error: LedgerUnavailable) -> LedgerUnavailable:
+def _copy(error: E) -> E:
     clone = type(error)(*error.args)
     clone.__cause__ = error.__cause__
     return clone

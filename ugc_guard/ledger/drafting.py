@@ -12,10 +12,10 @@ from sqlalchemy.engine import Connection
 
 from .canonical import body_json
 from .crypto import Sealer, seal_context
-from .errors import SubjectErased
+from .errors import LedgerError, SubjectErased
 from .rawsql import Raw
 
-__all__ = ["AfterAppend", "Draft", "Stored", "keys_for", "prepare", "subject_key"]
+__all__ = ["AfterAppend", "CommittedButWrong", "Draft", "Stored", "keys_for", "prepare", "subject_key"]
 
 
 @dataclass(slots=True)
@@ -52,6 +52,11 @@ class Stored:
 
 
 AfterAppend = Callable[[Connection, list[Stored]], None]
+
+
+class CommittedButWrong(LedgerError):
+    """Raised after the append committed (the database's hash differs from the canonical encoding):
+    never retried, since the entries are recorded; ``ugc-guard ledger verify`` shows them."""
 
 
 def keys_for(connection: Connection, sealer: Sealer, campaign: str, drafts: Sequence[Draft]) -> dict[str, bytes]:

@@ -15,8 +15,7 @@ from sqlalchemy.engine import Connection
 
 from .canonical import entry_hash, header_json, header_pieces, utc_text
 from .crypto import Sealer
-from .drafting import AfterAppend, Draft, Stored, prepare, subject_key
-from .errors import LedgerError
+from .drafting import AfterAppend, CommittedButWrong, Draft, Stored, prepare, subject_key
 from .rawsql import Raw
 
 __all__ = ["append_postgres", "array_literal", "flush_wal"]
@@ -79,7 +78,7 @@ def append_postgres(
         header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
                              draft.content_sha256, draft.terms_version, draft.status)
         if entry_hash(header, body) != digest:
-            raise LedgerError(f"entry {entry_id}: the database hashed it differently from the canonical encoding")
+            raise CommittedButWrong(f"entry {entry_id}: the database hashed it differently from the canonical encoding")
         stored.append(Stored(entry_id, campaign, position, draft.kind, draft.subject, now, ref, draft.content_sha256,
                              draft.terms_version, draft.status, payload, previous, digest))
     return stored
