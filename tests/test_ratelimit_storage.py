@@ -63,7 +63,7 @@ def test_moving_window_in_one_call_matches_the_library(monkeypatch: pytest.Monke
         # an empty window starts now (the library then names an entry that has left it, so it resets in the past)
         assert oldest == (expected[2] if count else now[0]), (at, cost)
     assert [ours.moving("k", 3, 10, 1)[:2] for _ in range(3)] == [(True, 2), (True, 3), (False, 3)]  # 1 taken at 40.0 before
-    assert len(ours.events["k"]) == 3  # never more entries than the limit
+    assert len(ours._moving_events["k"]) == 3  # never more entries than the limit
 
 
 def test_idle_moving_windows_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,5 +76,5 @@ def test_idle_moving_windows_are_dropped(monkeypatch: pytest.MonkeyPatch) -> Non
     storage.moving("client-0", 5, 10, 1)  # still in use at 1010: kept
     now[0] += 6
     assert storage.moving("other", 5, 10, 1) == (True, 1, now[0])
-    assert set(storage.events) == {"client-0", "other"}
+    assert set(storage._moving_events) == {"client-0", "other"}
     assert storage.moving("client-0", 5, 10, 1) == (True, 2, 1005.0)

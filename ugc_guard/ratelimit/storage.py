@@ -11,10 +11,10 @@ Redis (``PTTL``), unchanged.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import time
-from typing import Any, NamedTuple
+from collections import deque
+from typing import Any
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 
@@ -82,17 +82,6 @@ return {current, redis.call('ttl', KEYS[1])}
 """
 
 
-class _Entry(NamedTuple):
-    """One moving-window entry, read by ``limits``' own methods as its ``Entry`` (``atime``, ``expiry``); a tuple is cheaper to make."""
-
-    atime: float
-    expiry: float
-
-
-def _newest_first(entry: Any) -> float:
-    return -float(entry.atime)
-
-
 class CountingMemoryStorage(MemoryStorage):
     """``limits``' memory storage with synchronous fixed-window and moving-window counts for the hot path.
 
@@ -105,8 +94,10 @@ class CountingMemoryStorage(MemoryStorage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._windows: list[tuple[float, str]] = []
-        self._moving: list[tuple[float, str]] = []
-        """(when to look at a moving window's key again, key): a heap ordered by time."""
+        self._moving_events: dict[str, deque[float]] = {}
+        """Moving windows counted by :meth:`moving`: key -> entry timestamps, newest first."""
+        self._moving: list[tuple[float, str, int]] = []
+        """(when to look at a moving window's key again, key, its expiry): a heap ordered by time."""
 
     def count(self, key: str, expiry: int, amount: int) -> tuple[int, float]:
         """Add ``amount`` to the window of ``key``; return its count and when it ends (``time.time()``)."""
@@ -138,41 +129,40 @@ class CountingMemoryStorage(MemoryStorage):
         """The moving window's ``acquire_entry`` then ``get_moving_window`` in one synchronous call.
 
         Takes ``amount`` entries when the window has room; returns whether it did, how many entries
-        the window now holds and when its oldest entry was taken (``time.time()``). The entries are
-        ``limits``' own (newest first, in ``events``), so the inherited asynchronous methods read
-        the same window; a list is cut to ``limit`` entries (older ones can never count again) and a
-        key whose newest entry has expired is dropped, so memory stays bounded by the active clients.
+        the window now holds and when its oldest entry was taken (``time.time()``), exactly as
+        ``limits``' strategy would. The entries are timestamps, newest first, in a deque of at most
+        ``limit`` (older ones can never count again), kept apart from the inherited ``events``: the
+        library's expiry task, which runs in a thread and rewrites those lists, never touches them.
+        A key whose newest entry has expired is dropped, so memory stays bounded by the active clients.
         """
         now = time.time()
-        moving = self._moving
-        if moving and moving[0][0] <= now:
+        idle = self._moving
+        if idle and idle[0][0] <= now:
             self._drop_idle(now)
-        events: list[Any] | None = self.events.get(key)  # limits' Entry objects or ours, read alike
+        events = self._moving_events.get(key)
         if events is None:
-            events = []
-            self.events[key] = events
-            heapq.heappush(moving, (now + expiry, key))
+            events = self._moving_events[key] = deque(maxlen=limit)
+            heapq.heappush(idle, (now + expiry, key, expiry))
         cutoff = now - expiry
-        allowed = amount <= limit and not (len(events) > limit - amount and events[limit - amount].atime >= cutoff)
+        while events and events[-1] < cutoff:  # left the window for good (cutoff only grows)
+            events.pop()
+        allowed = amount <= limit and not (len(events) > limit - amount and events[limit - amount] >= cutoff)
         if allowed:
-            events[:0] = [_Entry(now, now + expiry)] * amount
-            if len(events) > limit:
-                del events[limit:]
+            events.extendleft([now] * amount)  # the deque's bound drops what no longer counts
         count = len(events)
-        if count and events[-1].atime <= cutoff:  # some have left the window (newest first: at the end); limits counts atime > cutoff
-            count = bisect.bisect_left(events, -cutoff, key=_newest_first)
-        return allowed, count, events[count - 1].atime if count else now
+        while count and events[count - 1] <= cutoff:  # an entry exactly at the cutoff blocks but is not counted (as in limits)
+            count -= 1
+        return allowed, count, events[count - 1] if count else now
 
     def _drop_idle(self, now: float) -> None:
-        moving, events = self._moving, self.events
-        while moving and moving[0][0] <= now:
-            _, key = heapq.heappop(moving)
-            entries = events.get(key)
-            if entries and entries[0].expiry > now:  # still in use: look again when its newest entry expires
-                heapq.heappush(moving, (entries[0].expiry, key))
-            elif entries is not None:
-                del events[key]
-                self.locks.pop(key, None)
+        idle, windows = self._moving, self._moving_events
+        while idle and idle[0][0] <= now:
+            _, key, expiry = heapq.heappop(idle)
+            events = windows.get(key)
+            if events and events[0] + expiry > now:  # still in use: look again when its newest entry expires
+                heapq.heappush(idle, (events[0] + expiry, key, expiry))
+            elif events is not None:
+                del windows[key]
 
 
 class ServerClockRedisStorage(RedisStorage):
