@@ -79,6 +79,7 @@ def test_keyboard_only_terms_accept_upload(browser: Any, server_factory: Any, tm
     press(browser, Keys.SPACE, Keys.TAB)
     assert browser.switch_to.active_element.tag_name == "button"
     press(browser, Keys.ENTER)
+    wait_for(browser, "details summary")  # the receipt page (a key press does not wait for the page it loads)
     assert_past_the_gate(browser)
     assert_accessible(browser)
     assert browser.find_elements(By.CSS_SELECTOR, "input[type=file]") == []
