@@ -25,6 +25,7 @@ from ..rules.language import choose_language
 from .catalog import gettext, ngettext
 from .csrf import same_origin
 from .forms import body_kind, parse_form, parse_json, read_body
+from .guardian_view import guardian_view
 from .render import html_page
 from .routes import Handler, Route
 from .subjects import export_subject
@@ -111,9 +112,7 @@ class MePages:
         elif done is not None and done.isdigit():
             count = int(done)
             notice = ngettext(lang, "me_done_withdrawn", "me_done_withdrawn_plural", count) if count else gettext(lang, "me_done_nothing")
-        standing = await self.gate.status(subject)
-        confirmed = [entry["recorded_at"] for entry in document["entries"] if entry["kind"] == "guardian_confirmed"]
-        waiting = max(self.gate.guardians_required - standing.guardians_confirmed, 0) if standing.guardian_status == "pending" else 0
+        guardian = guardian_view(document["entries"], await self.gate.status(subject), self.gate.guardians_required)
         submissions = document["submissions"]
         return me_page(
             lang, self.policy, campaign=self.policy.campaign.name, languages=sorted(self.policy.terms.texts),
@@ -122,7 +121,7 @@ class MePages:
             any_withdrawable=any(item["can_withdraw_portrait"] for item in submissions),
             withdraw_action=self._url(ctx, "/me/withdraw"), export_url=self._url(ctx, "/me/export"),
             csrf_token=self.forms.make(subject),
-            guardian={"confirmed": confirmed, "waiting": waiting} if confirmed or waiting else None,
+            guardian=guardian,
         )
 
     async def export(self, ctx: RequestContext) -> ASGIApp:
