@@ -45,6 +45,10 @@ def write_policy(folder: Path, *, ledger: str, rate_limits: str, temp_dir: Path,
     data = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
     for section in ("terms", "licence"):
         data[section]["texts"] = {lang: str((EXAMPLE_POLICY.parent / path).resolve()) for lang, path in data[section]["texts"].items()}
+    look = data.get("look") or {}
+    for key in ("logo", "templates"):  # files beside the shipped policy stay where they are
+        if isinstance(look.get(key), str) and "://" not in look[key]:
+            look[key] = str((EXAMPLE_POLICY.parent / look[key]).resolve())
     data["ledger"] = {"url": ledger}
     data["uploads"]["temp_dir"] = str(temp_dir)
     data["rate_limits"] = _merge(
