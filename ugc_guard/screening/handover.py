@@ -14,12 +14,9 @@ from __future__ import annotations
 import errno
 import io
 import os
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from .spool import RangeReader
-
-if TYPE_CHECKING:
-    from .models import ScreenedFile
 
 __all__ = ["open_delivered", "save_delivered"]
 
@@ -28,32 +25,40 @@ _NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errn
 _COPY_STEP = 64 * 1024 * 1024
 
 
-def open_delivered(item: ScreenedFile) -> IO[bytes]:
-    """Return a new read-only binary file over the bytes the app receives for ``item`` (blocking reads)."""
-    if item.canonical_path is not None:
-        return open(item.canonical_path, "rb")
-    return io.BufferedReader(_source(item))
+def open_delivered(canonical_path: str | None, source: RangeReader | None) -> IO[bytes]:
+    """Return a new read-only binary file over the bytes the app receives (blocking reads): the cleaned
+    file at ``canonical_path`` when there is one, else the upload's own bytes in ``source``."""
+    if canonical_path is not None:
+        return open(canonical_path, "rb")
+    return io.BufferedReader(_clone(source))
 
 
-def save_delivered(item: ScreenedFile, destination: str | os.PathLike[str], *, link: bool = True) -> str:
-    """Put the bytes the app receives for ``item`` at ``destination`` (which must not exist); return its path.
+def save_delivered(
+    canonical_path: str | None,
+    canonical_size: int | None,
+    source: RangeReader | None,
+    destination: str | os.PathLike[str],
+    *,
+    link: bool = True,
+) -> str:
+    """Put the bytes the app receives at ``destination`` (which must not exist); return its path.
 
     ``link=False`` always copies (when the app will change the file in place: a link shares it with
     the replayed body until the response is over).
     """
     target = os.fspath(destination)
-    if item.canonical_path is not None:
+    if canonical_path is not None:
         if link:
             try:
-                os.link(item.canonical_path, target)
+                os.link(canonical_path, target)
                 return target
             except OSError as error:
                 if error.errno not in _NO_LINK:
                     raise
-        with open(item.canonical_path, "rb") as source:
-            _copy(source.fileno(), 0, item.canonical_size if item.canonical_size is not None else os.fstat(source.fileno()).st_size, target)
+        with open(canonical_path, "rb") as cleaned:
+            _copy(cleaned.fileno(), 0, canonical_size if canonical_size is not None else os.fstat(cleaned.fileno()).st_size, target)
         return target
-    reader = _source(item)
+    reader = _clone(source)
     fd = reader.file_descriptor()
     if fd is None:  # a small upload kept in memory
         with open(target, "xb") as handle:
@@ -63,10 +68,10 @@ def save_delivered(item: ScreenedFile, destination: str | os.PathLike[str], *, l
     return target
 
 
-def _source(item: ScreenedFile) -> RangeReader:
-    if item.source is None:
+def _clone(source: RangeReader | None) -> RangeReader:
+    if source is None:
         raise ValueError("this screened file has no bytes left to hand over (the response is over)")
-    return item.source.clone()
+    return source.clone()
 
 
 def _copy(fd: int, offset: int, length: int, target: str) -> None:
@@ -89,4 +94,3 @@ def _copy(fd: int, offset: int, length: int, target: str) -> None:
         os.unlink(target)
         raise
     os.close(out)
-

@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 import anyio
 
 from .grants import Grants
+from .handover import open_delivered, save_delivered
 from .spool import RangeReader
 
 if TYPE_CHECKING:
@@ -99,9 +100,7 @@ class ScreenedFile:
 
     def open(self) -> IO[bytes]:
         """A new read-only binary file over the bytes the app receives (blocking reads); valid until the response ends."""
-        from .handover import open_delivered
-
-        return open_delivered(self)
+        return open_delivered(self.canonical_path, self.source)
 
     def save(self, destination: str | os.PathLike[str], *, link: bool = True) -> str:
         """Put the bytes the app receives at ``destination`` (must not exist) and return its path (blocking).
@@ -109,9 +108,7 @@ class ScreenedFile:
         A hard link to the cleaned file when it is on the same filesystem, else a kernel-side copy;
         ``link=False`` always copies. The saved file is the app's: it stays after the response.
         """
-        from .handover import save_delivered
-
-        return save_delivered(self, destination, link=link)
+        return save_delivered(self.canonical_path, self.canonical_size, self.source, destination, link=link)
 
     async def save_async(self, destination: str | os.PathLike[str], *, link: bool = True) -> str:
         """:meth:`save` in a worker thread."""
