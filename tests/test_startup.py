@@ -175,6 +175,15 @@ async def test_without_lifespan_the_first_requests_that_need_the_ledger_create_i
     assert Ledger(f"sqlite:///{file}").current_revision() == Ledger.head_revision()
 
 
+async def test_concurrent_first_accepts_on_a_new_sqlite_ledger_each_get_a_receipt(policy_file: Any, tmp_path: Path) -> None:
+    """Receipts issued while other accepts commit and sign checkpoints (each read proves against what it sees)."""
+    app = home_app(policy_file(), ledger=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=BROWSER) as client:
+        answers = await asyncio.gather(*(client.post("/ugc-guard/accept", json=ACCEPT) for _ in range(8)))
+    assert [answer.status_code for answer in answers] == [201] * 8
+    assert all(answer.json()["receipt"]["format"] == "ugc-guard-receipt/2" for answer in answers)
+
+
 @pytest.mark.postgres
 def test_a_postgresql_ledger_without_tables_stops_uvicorn_naming_db_upgrade(tmp_path: Path, postgres_url: str) -> None:
     folder = app_folder(tmp_path, STARLETTE_APP, {"ledger": {"url": postgres_url}})

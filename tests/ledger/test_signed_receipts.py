@@ -7,6 +7,7 @@ import copy
 import hashlib
 import hmac
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -147,3 +148,26 @@ def test_the_origin_is_a_stable_host_and_campaign(ledger: Ledger) -> None:
         key_ring([], "summer")
     with pytest.raises(LedgerError, match="origin"):
         ProofLog(ledger, "summer", "two words", [SECRET])
+
+
+def test_a_receipt_names_a_checkpoint_its_own_read_can_prove(ledger: Ledger, log: ProofLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another thread signs a checkpoint over entries committed after this receipt's read began (on SQLite
+    that read is a snapshot): the receipt must not take that checkpoint, whose leaves it cannot see."""
+    first = accept(ledger, "erin")
+    read_rows = log._rows
+
+    def rows_then_a_newer_checkpoint(connection: Any, ids: Any) -> Any:
+        rows = read_rows(connection, ids)  # SQLite: the read transaction's snapshot is fixed from here
+        worker = threading.Thread(target=lambda: (accept(ledger, "frank"), newer.append(log.checkpoint())))
+        worker.start()
+        worker.join()
+        return rows
+
+    newer: list[Any] = []
+    monkeypatch.setattr(log, "_rows", rows_then_a_newer_checkpoint)
+    receipt = log.issue_receipt(first.entry_id)
+    assert newer[0].size == 4
+    result = verify_receipt(receipt.to_dict(), keys(log))
+    # SQLite proves against what its snapshot holds (the 2 entries of the first acceptance); PostgreSQL
+    # reads committed rows statement by statement and may use the newer checkpoint.
+    assert result.checkpoint.size == (2 if ledger.url.startswith("sqlite") else 4)

@@ -87,8 +87,9 @@ class CheckpointCache:
                 self._signed.popitem(last=False)
         return signed
 
-    def covering(self, size: int) -> SignedCheckpoint | None:
-        """Return the largest cached checkpoint of at least ``size`` entries, or None."""
+    def covering(self, size: int, at_most: int | None = None) -> SignedCheckpoint | None:
+        """Return the largest cached checkpoint of at least ``size`` entries (and at most ``at_most``), or None."""
+        limit = at_most if at_most is not None else float("inf")
         with self._lock:
-            best = max((signed for signed in self._signed.values() if signed.size >= size), key=lambda c: c.size, default=None)
+            best = max((signed for signed in self._signed.values() if size <= signed.size <= limit), key=lambda c: c.size, default=None)
         return best

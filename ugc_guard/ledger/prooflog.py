@@ -133,7 +133,10 @@ class ProofLog:
             else:
                 ids = list(entry)
             rows = self._rows(connection, ids)
-            checkpoint = self._cache.covering(max(row.position for row in rows))
+            # Only a checkpoint this connection can prove against: on SQLite the read transaction is a
+            # snapshot, and another thread may meanwhile have signed one over entries committed after it.
+            visible = tree.tree_size(connection, self.campaign)
+            checkpoint = self._cache.covering(max(row.position for row in rows), at_most=visible)
             if checkpoint is None:
                 head = tree_head(connection, self.campaign)
                 self.ledger._core.flush()
