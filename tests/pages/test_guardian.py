@@ -111,9 +111,14 @@ def test_two_guardians(make_harness: Callable[..., Harness]) -> None:
     assert len(harness.outbox.messages) == 2
     assert confirm(harness, 0).status_code == 200
     assert minor.post("/upload", content=b"x").json()["code"] == "guardian-consent-pending"
+    half = minor.get("/ugc-guard/status").json()
+    assert (half["guardian_status"], half["guardians_confirmed"], half["guardians_required"], half["missing"]) == (
+        "pending", 1, 2, ["guardian-consent"])
     assert harness.client().get(harness.outbox.path(0)).status_code == 410  # one guardian cannot count twice
     assert confirm(harness, 1, name="Alex Parent").status_code == 200
     assert minor.post("/upload", content=b"x").status_code == 200
+    both = minor.get("/ugc-guard/status").json()
+    assert (both["guardian_status"], both["guardians_confirmed"], both["missing"]) == ("confirmed", 2, [])
 
 
 def test_link_of_a_superseded_acceptance_is_dead(make_harness: Callable[..., Harness]) -> None:

@@ -176,6 +176,9 @@ class TermsPages:
 def status_body(gate: Gate, ctx: RequestContext, status: Standing) -> dict[str, Any]:
     """Return the JSON of ``GET {prefix}/status`` for ``status``."""
     accepted = status.accepted_terms_version
+    guardian_status = status.guardian_status
+    if guardian_status == "confirmed" and status.guardians_confirmed < gate.guardians_required:
+        guardian_status = "pending"  # the ledger marks the first confirmation; more guardians must still agree
     return {
         "campaign": gate.site.campaign,
         "subject_known": ctx.subject is not None,
@@ -183,7 +186,7 @@ def status_body(gate: Gate, ctx: RequestContext, status: Standing) -> dict[str, 
         "accepted_terms_version": accepted,
         "terms_current": accepted is not None and gate.terms_rule.accepts(accepted),
         "age_band": status.age_band,
-        "guardian_status": status.guardian_status,
+        "guardian_status": guardian_status,
         "guardians_confirmed": status.guardians_confirmed,
         "guardians_required": gate.guardians_required if status.guardian_status != "not-required" else 0,
         "reconfirm": status.reconfirm,
