@@ -46,6 +46,17 @@ def test_search_by_subject_hash_and_receipt_id(filled: Filled) -> None:
     assert "0 submission(s)" in page.text and "Nothing found in campaign test-campaign." in page.text
 
 
+def test_a_search_with_more_rows_than_a_page_says_so(filled: Filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ugc_guard.console import data
+
+    client = signed_in(filled)
+    assert 'id="more"' not in client.get("/console/", params={"q": "alice"}).text  # 2 rows, a page of 500
+    monkeypatch.setattr(data, "LIMIT", 1)
+    page = client.get("/console/", params={"q": "alice"})
+    assert [row[0] for row in rows_of(page.text, "results")] == [str(filled.stored)]
+    assert "More submissions match than one page shows: these are the first 1;" in page.text
+
+
 def test_submission_shows_grants_and_the_exact_texts(filled: Filled) -> None:
     client = signed_in(filled)
     page = client.get(f"/console/submissions/{filled.stored}")

@@ -31,6 +31,8 @@ class Search:
     query: str
     read_as: str
     rows: list[dict[str, Any]]
+    more: bool = False
+    """True when more submissions match than a page shows (:data:`LIMIT`): narrow the search, or use the CLI."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ class ConsoleData:
             return Search(query, "entry or receipt id", rows)
         page = self.ledger.submissions(campaign=self.campaign, subject=query, limit=LIMIT)
         rows = [submission_row(view, view.current_status or view.status or "received") for view in page.items]
-        return Search(query, "subject pseudonym", rows)
+        return Search(query, "subject pseudonym", rows, more=page.next is not None)
 
     def case(self, submission_id: int) -> Case | None:
         """Return the submission's case file, or None when it is not a submission of this campaign."""
