@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.agecheck.flow import JSON, REQUEST, RESPONSE, SITE_ORIGIN, answer, ask, av_policy, ledger_text, post_body, prove
 from tests.agecheck.wallet import Issuer, issue, new_key, now, present
 from tests.security.conftest import GRANTS, Site, jpeg, make_site
-from ugc_guard.agecheck.page import TEXTS
 from ugc_guard.ledger import AgeResult, Ledger
 from ugc_guard.pages import find_gate
+from ugc_guard.pages.catalog import gettext
 from ugc_guard.pages.nonces import SharedNonceStore
 from ugc_guard.subject import COOKIE_NAME
 
@@ -163,12 +163,12 @@ def test_the_terms_page_offers_the_attestation_instead_of_a_birth_date(av_site: 
     assert 'name="birth_date"' not in page.text and 'name="age_band"' not in page.text
     assert 'data-request-url="/ugc-guard/age/request"' in page.text
     assert '<script src="/ugc-guard/age/age-proof.js" defer></script>' in page.text
-    assert TEXTS["en"]["unsupported"] in page.text and "Show your Proof of Age below first" in page.text
+    assert gettext("en", "age_proof_unsupported") in page.text and "Show your Proof of Age below first" in page.text
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     script = client.get("/ugc-guard/age/age-proof.js")
     assert script.status_code == 200 and script.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert TEXTS["nl"]["button"] in client.get("/ugc-guard/terms?lang=nl").text
+    assert gettext("nl", "age_proof_button") in client.get("/ugc-guard/terms?lang=nl").text
 
     assert prove(client, issuer).status_code == 200
     proven = client.get("/ugc-guard/terms")

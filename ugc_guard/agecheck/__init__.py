@@ -4,7 +4,7 @@ The verifier is pure (no web framework, no database): :func:`open_session` issue
 :func:`browser_request` is what the page hands to the Digital Credentials API, :func:`read_response`
 and :func:`close_session` take the answer back, and :func:`verify_presentation` returns an
 :class:`AgeProof` or raises :class:`AgeProofError`. The web endpoints are in :mod:`.handlers` and
-the terms-page block in :mod:`.page`; see ``docs/age-verification.md``.
+the terms-page block in :mod:`ugc_guard.pages.terms` (template ``age_proof.html``); see ``docs/age-verification.md``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, quote
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
-from ..agecheck.page import age_proof_html
 from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import band_labels
@@ -78,7 +77,7 @@ def render_terms(
     attested = status.age_band if status.age_assurance == AgeMethod.eu_age_verification else None
     age_proof = None
     if age.method == AgeMethod.eu_age_verification and attested is None:
-        age_proof = age_proof_html(ctx.scope.get("root_path", "").rstrip("/") + gate.prefix, lang)
+        age_proof = age_proof_block(ctx.scope.get("root_path", "").rstrip("/") + gate.prefix, lang)
     return html_page(
         "terms.html",
         lang,
@@ -171,6 +170,21 @@ class TermsPages:
         gate = self.gate
         status = await gate.status(ctx.subject) if ctx.subject else Standing()
         return JSONResponse(status_body(gate, ctx, status), headers={"cache-control": "no-store"})
+
+
+AGE_PROOF_MESSAGES = {"waiting": "age_proof_waiting", "checking": "age_proof_checking", "done": "age_proof_done",
+                      "cancelled": "age_proof_cancelled", "failed": "age_proof_failed"}  # fmt: skip
+"""The words the Proof of Age script shows as it goes (``{band}`` is filled in by the script)."""
+
+
+def age_proof_block(prefix: str, lang: str) -> dict[str, Any]:
+    """Return what the terms page's Proof of Age block (``age_proof.html``) needs: the endpoints under
+    ``prefix`` (``root_path`` + ``policy.prefix`` when mounted) and the script's words in ``lang``."""
+    return {
+        "request_url": f"{prefix}/age/request",
+        "script_url": f"{prefix}/age/age-proof.js",
+        "messages": {name: gettext(lang, key) for name, key in AGE_PROOF_MESSAGES.items()},
+    }
 
 
 def status_body(gate: Gate, ctx: RequestContext, status: Standing) -> dict[str, Any]:
