@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import RequestContext, Stage, app_path
-from .observe import OBSERVED, Observer
+from .observe import OBSERVED, Observer, flush_events
 from .pipeline import build_stages
 from .policy import Policy, PolicyError, load_policies, load_policy
 from .policy.uploads import UploadRoute
@@ -96,6 +97,11 @@ class UGCGuard:
         self.observer = Observer.build(self)
         """Metrics, request logs and webhooks when a policy's ``observe:`` asks for them, else None."""
 
+    async def _shutdown(self) -> None:
+        """At ``lifespan.shutdown``: webhook events still queued in memory go to the ledger's outbox."""
+        if any(site.policy.observe.webhooks for site in self.sites):
+            await anyio.to_thread.run_sync(flush_events, self.sites)
+
     def check(self) -> None:
         """Raise the error that keeps this middleware from serving, if there is one."""
         if self.not_configured is not None:
@@ -110,7 +116,7 @@ class UGCGuard:
             return
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
-                await run_lifespan(self.app, self.readiness, scope, receive, send)
+                await run_lifespan(self.app, self.readiness, scope, receive, send, self._shutdown)
                 return
             if scope["type"] == "websocket" and self._refuses_websocket(scope):
                 await send({"type": "websocket.close", "code": 1008, "reason": "uploads are not taken over WebSocket here"})

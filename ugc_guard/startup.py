@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -85,8 +85,17 @@ async def _refuse_startup(receive: Receive, send: Send, message: str) -> None:
             return
 
 
-async def run_lifespan(app: ASGIApp, readiness: Readiness, scope: Scope, receive: Receive, send: Send) -> None:
-    """Get every ledger ready at ``lifespan.startup``, then hand the lifespan to ``app``.
+async def run_lifespan(
+    app: ASGIApp,
+    readiness: Readiness,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Get every ledger ready at ``lifespan.startup``, then hand the lifespan to ``app``; at
+    ``lifespan.shutdown`` await ``on_shutdown`` (webhook events still in memory go to the outbox)
+    before ``app`` hears of it.
 
     A ledger that cannot be made ready answers ``lifespan.startup.failed`` and ``app`` never starts.
     """
@@ -99,7 +108,10 @@ async def run_lifespan(app: ASGIApp, readiness: Readiness, scope: Scope, receive
     pending: list[Message] = [first]
 
     async def replay() -> Message:
-        return pending.pop() if pending else await receive()
+        event = pending.pop() if pending else await receive()
+        if event["type"] == "lifespan.shutdown" and on_shutdown is not None:
+            await on_shutdown()
+        return event
 
     await app(scope, replay, send)
 

@@ -188,3 +188,21 @@ def test_a_policy_refuses_a_secret_that_is_not_whsec(policy_file: Callable[..., 
         load_policy(policy_file({"observe": {"webhooks": [{"url": "https://example.org/hook", "secret": "hunter2"}]}}))
     assert "observe.webhooks[0].secret: the secret must be whsec_ followed by base64" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def test_events_still_in_memory_at_shutdown_go_to_the_outbox(guarded: Callable[..., Guarded], receiver: Receiver,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from ugc_guard.observe.delivery import DeliveryWorker
+
+    def queue_only(self: DeliveryWorker, events: list[Any]) -> None:  # the delivery thread never gets to them
+        self._queue.extend(events)
+
+    monkeypatch.setattr(DeliveryWorker, "put", queue_only)
+    site = guarded(hooks(receiver))
+    with site.client:  # lifespan startup ... shutdown
+        assert accept_form(site.client).status_code == 303
+        worker = events_for(site.guard.sites[0])
+        assert worker is not None and worker.queued == 1 and Outbox(site.ledger).list() == []
+    assert worker.queued == 0
+    assert [(row.type, row.status, row.attempts) for row in Outbox(site.ledger).list()] == [("acceptance.recorded", "pending", 0)]
+    assert receiver.posts == []  # delivered by the next process, or `ugc-guard events deliver`

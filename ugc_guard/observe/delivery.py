@@ -94,6 +94,28 @@ class DeliveryWorker:
                 self._thread.start()
         self._wake.set()
 
+    @property
+    def queued(self) -> int:
+        """Events in memory, not yet in the outbox."""
+        with self._lock:
+            return len(self._queue)
+
+    def flush(self) -> int:
+        """Write the events queued in memory to the outbox now (blocking; at shutdown, so none is lost
+        with the process); return how many rows were written. They are delivered by the next process
+        or ``ugc-guard events deliver``. Raises :class:`~ugc_guard.ledger.LedgerError` (the events stay queued)."""
+        with self._lock:
+            batch, self._queue = self._queue, []
+        if not batch:
+            return 0
+        try:
+            self.outbox.add(batch)
+        except LedgerError:
+            with self._lock:
+                self._queue[:0] = batch
+            raise
+        return len(batch)
+
     def join(self, timeout: float | None = None) -> None:
         """Wait until the thread has stopped (nothing queued, nothing pending); for tests and shutdown."""
         thread = self._thread

@@ -8,10 +8,12 @@ rows at once; ``ugc-guard events deliver`` (or a running middleware) sends them.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..ledger import LedgerError
 from ..ledger.outbox import Outbox, OutboxEvent
 from .delivery import DeliveryWorker
 from .logs import subject_hash
@@ -21,8 +23,12 @@ if TYPE_CHECKING:
     from ..ledger import Ledger
     from ..policy import Policy
 
-__all__ = ["emit", "endpoint_secrets", "events_for", "file_refs", "outbox_rows", "record_events", "start_events", "stored_files", "subject_hash"]
+__all__ = [
+    "emit", "endpoint_secrets", "events_for", "file_refs", "flush_events", "outbox_rows",
+    "record_events", "start_events", "stored_files", "subject_hash",
+]
 
+logger = logging.getLogger("ugc_guard.events")
 _WORKERS: weakref.WeakKeyDictionary[Any, DeliveryWorker] = weakref.WeakKeyDictionary()
 """The delivery worker of each site (a :class:`~ugc_guard.sites.Site`) whose policy has webhooks."""
 
@@ -49,6 +55,20 @@ def start_events(site: Any, ledger: Ledger) -> DeliveryWorker | None:
     worker = DeliveryWorker(Outbox(ledger), policy.campaign.id, endpoint_secrets(policy), policy.observe.max_attempts)
     _WORKERS[site] = worker
     return worker
+
+
+def flush_events(sites: Iterable[Any]) -> None:
+    """Write every site's queued events to its outbox (blocking: at shutdown, in a worker thread).
+    A ledger that cannot take them is logged at error level with the number of events lost."""
+    for site in sites:
+        worker = _WORKERS.get(site)
+        if worker is None:
+            continue
+        try:
+            worker.flush()
+        except LedgerError as error:
+            logger.error("ugc_guard: campaign %s: %d webhook event(s) could not be written to the outbox at shutdown: %s",
+                         worker.campaign, worker.queued, error)
 
 
 def events_for(site: Any) -> DeliveryWorker | None:
