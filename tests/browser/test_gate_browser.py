@@ -39,6 +39,18 @@ def wait_for(driver: Any, css: str) -> Any:
         raise AssertionError(f"{css} never appeared on {driver.current_url}:\n{driver.page_source[:3000]}") from None
 
 
+def click_and_wait(driver: Any, element: Any) -> None:
+    """Click ``element`` and wait until the page it loads has replaced this one (a click does not wait)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda current: current.execute_script("return document.readyState") == "complete")
+
+
 def fill_upload_form(driver: Any, image: Path) -> None:
     from selenium.webdriver.common.by import By
 
@@ -47,7 +59,7 @@ def fill_upload_form(driver: Any, image: Path) -> None:
         if not checkbox.is_selected():
             checkbox.click()
     driver.find_element(By.CSS_SELECTOR, "input[name=ugc_portrait_others][value=none]").click()
-    driver.find_element(By.CSS_SELECTOR, "form[action='/upload'] button[type=submit]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/upload'] button[type=submit]"))
 
 
 def accept_terms(driver: Any, birth_date: str, guardian_email: str | None = None) -> None:
@@ -62,7 +74,7 @@ def accept_terms(driver: Any, birth_date: str, guardian_email: str | None = None
     assert not terms_box.is_selected()  # unticked by default
     terms_box.click()
     driver.find_element(By.ID, "accept_licence").click()
-    driver.find_element(By.ID, "accept").click()
+    click_and_wait(driver, driver.find_element(By.ID, "accept"))
 
 
 def assert_past_the_gate(driver: Any) -> None:
@@ -152,7 +164,7 @@ def test_minor_with_guardian_flow(browser: Any, server_factory: Any, tmp_path: P
     Select(browser.find_element(By.ID, "relationship")).select_by_value("parent")
     browser.find_element(By.ID, "g_accept_terms").click()
     browser.find_element(By.ID, "g_accept_licence").click()
-    browser.find_element(By.ID, "confirm").click()
+    click_and_wait(browser, browser.find_element(By.ID, "confirm"))
     wait_for(browser, "#receipt")
     browser.delete_all_cookies()  # back on the minor's device
     for cookie in minors_cookies:

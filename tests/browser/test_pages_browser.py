@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .checks import accessibility_problems, axe_source
-from .test_gate_browser import SHOTS, accept_terms, assert_past_the_gate, fill_upload_form, png_file, wait_for
+from .test_gate_browser import SHOTS, accept_terms, assert_past_the_gate, click_and_wait, fill_upload_form, png_file, wait_for
 
 pytestmark = pytest.mark.browser
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -95,7 +95,7 @@ def test_every_error_at_once_with_aria_invalid(browser: Any, server_factory: Any
     for part, value in (("day", "31"), ("month", "2"), ("year", "2001")):
         browser.find_element(By.ID, f"birth_{part}").send_keys(value)
     browser.find_element(By.ID, "guardian_email").send_keys("not an address")
-    browser.find_element(By.ID, "accept").click()
+    click_and_wait(browser, browser.find_element(By.ID, "accept"))
     summary = wait_for(browser, "#errors")
     links = summary.find_elements(By.TAG_NAME, "a")
     targets = [link.get_attribute("href").rsplit("#", 1)[1] for link in links]
@@ -123,7 +123,7 @@ def test_every_error_at_once_with_aria_invalid(browser: Any, server_factory: Any
         browser.find_element(By.ID, f"birth_{part}").send_keys(str(value))
     browser.find_element(By.ID, "accept_terms").click()
     browser.find_element(By.ID, "accept_licence").click()
-    browser.find_element(By.ID, "accept").click()
+    click_and_wait(browser, browser.find_element(By.ID, "accept"))  # the page with the errors again: wait for the new one
     summary = wait_for(browser, "#errors")
     assert [link.get_attribute("href").rsplit("#", 1)[1] for link in summary.find_elements(By.TAG_NAME, "a")] == ["guardian_email"]
     email = browser.find_element(By.ID, "guardian_email")
@@ -145,7 +145,7 @@ def test_under_age_page_explains_and_links_back(browser: Any, server_factory: An
     assert "Nothing about you was recorded." in text
     browser.save_screenshot(str(SHOTS / "under-age.png"))
     assert_accessible(browser)
-    back.click()
+    click_and_wait(browser, back)
     wait_for(browser, "#start")
     assert browser.current_url.rstrip("/") == base
 
@@ -173,7 +173,7 @@ def test_me_page_readable_dates_and_language_switch_both_ways(browser: Any, serv
     assert_accessible(browser)
     nav = browser.find_element(By.CSS_SELECTOR, "nav.lang")
     assert nav.find_element(By.CSS_SELECTOR, "[aria-current=true]").text == "English"
-    nav.find_element(By.LINK_TEXT, "Nederlands").click()
+    click_and_wait(browser, nav.find_element(By.LINK_TEXT, "Nederlands"))
     wait_for(browser, "html[lang=nl]")
     main = browser.find_element(By.TAG_NAME, "main").text
     dutch_months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
@@ -182,7 +182,7 @@ def test_me_page_readable_dates_and_language_switch_both_ways(browser: Any, serv
     assert "Voorwaarden versie 2026-11 (English)" in main  # a language is named in its own words
     browser.save_screenshot(str(SHOTS / "me-nl.png"))
     assert_accessible(browser)
-    browser.find_element(By.CSS_SELECTOR, "nav.lang").find_element(By.LINK_TEXT, "English").click()  # and back
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "nav.lang").find_element(By.LINK_TEXT, "English"))  # and back
     wait_for(browser, "html[lang=en]")
     assert "What you accepted" in browser.page_source
 
