@@ -44,6 +44,8 @@ class SubjectCookie:
     def new(self) -> tuple[str, str]:
         """Return a fresh ``(subject id, cookie value)``."""
         subject = secrets.token_urlsafe(18)
+        while subject.startswith("-"):  # staff paste ids into the CLI, where a leading "-" reads as an option
+            subject = secrets.token_urlsafe(18)
         return subject, self._signer.sign(subject).decode()
 
     def read(self, value: str | None) -> str | None:

@@ -81,3 +81,16 @@ def test_scope_user_pseudonyms_keep_the_oldest_listed_secret(make_policy: Callab
 
     assert pseudonym(OLD) == pseudonym(NEW, OLD)  # adding a secret keeps every user's subject
     assert pseudonym(NEW) != pseudonym(OLD)  # dropping the one that keyed it gives new subjects
+
+
+def test_a_new_subject_id_never_begins_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff paste subject ids into the CLI (``ugc-guard subject export ID``), where ``-R…`` reads as an option."""
+    import secrets
+
+    from ugc_guard.subject import SubjectCookie
+
+    drawn = iter(["-Rdash-first-abcdefghijk", "--twice-abcdefghijklmn", "Aplain-id-abcdefghijklm"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda size: next(drawn))
+    subject, cookie = SubjectCookie(b"k" * 40, "c").new()
+    assert subject == "Aplain-id-abcdefghijklm"
+    assert SubjectCookie(b"k" * 40, "c").read(cookie) == subject
