@@ -18,11 +18,11 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from tests.console.conftest import PASSWORD, Filled, sha
+from tests.console.conftest import PASSWORD, SECRET, Filled, sha
 from tests.console.helpers import mounted, signed_in, token
 from ugc_guard.console import console_app
 from ugc_guard.console.app import SECURITY_HEADERS
-from ugc_guard.ledger import LedgerUnavailable
+from ugc_guard.ledger import Ledger, LedgerUnavailable
 
 
 def rows_of(html: str, table: str) -> list[list[str]]:
@@ -55,6 +55,22 @@ def test_a_search_with_more_rows_than_a_page_says_so(filled: Filled, monkeypatch
     page = client.get("/console/", params={"q": "alice"})
     assert [row[0] for row in rows_of(page.text, "results")] == [str(filled.stored)]
     assert "More submissions match than one page shows: these are the first 1;" in page.text
+
+
+def test_a_takedown_list_longer_than_a_page_says_so_and_its_exports_hold_it_all(filled: Filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ugc_guard.console import data
+
+    ledger = Ledger(filled.url, secret=SECRET)
+    ledger.withdraw_consent("test-campaign", "alice", "portrait", [filled.stored], reason="not me")
+    ledger.close()
+    monkeypatch.setattr(data, "LIMIT", 1)
+    client = signed_in(filled)
+    page = client.get("/console/takedowns")
+    assert [row[0] for row in rows_of(page.text, "takedowns")] == [str(min(filled.stored, filled.withdrawn))]
+    assert "More submissions are on the list than one page shows: these are the first 1;" in page.text
+    exported = list(csv.DictReader(io.StringIO(client.get("/console/takedowns", params={"format": "csv"}).text)))
+    assert sorted(int(row["submission_id"]) for row in exported) == sorted([filled.stored, filled.withdrawn])
+    assert len(client.get("/console/takedowns", params={"format": "json"}).json()) == 2
 
 
 def test_submission_shows_grants_and_the_exact_texts(filled: Filled) -> None:

@@ -108,9 +108,16 @@ class ConsoleData:
         current policy has no such text (an older version: look it up in your archive)."""
         return self.texts.get(sha256 or "")
 
-    def takedowns(self) -> list[dict[str, Any]]:
-        """Return the takedown list of the campaign: submissions whose consent was withdrawn."""
-        return self.ledger.takedowns(campaign=self.campaign, limit=LIMIT)
+    def takedowns(self, *, everything: bool = False) -> list[dict[str, Any]]:
+        """Return the takedown list of the campaign (submissions whose consent was withdrawn): the first
+        ``LIMIT + 1`` rows for a page (one more tells that there are more), or with ``everything``
+        the whole list, page by page (an export must never leave out content that has to come down)."""
+        if not everything:
+            return self.ledger.takedowns(campaign=self.campaign, limit=LIMIT + 1)
+        rows: list[dict[str, Any]] = []
+        while page := self.ledger.takedowns(campaign=self.campaign, after=rows[-1]["submission_id"] if rows else None, limit=LIMIT):
+            rows.extend(page)
+        return rows
 
     def requests_due(self, on: dt.date, *, open_only: bool = True) -> list[dict[str, Any]]:
         """Return logged privacy requests (of this campaign or of none) with their deadlines, soonest first."""

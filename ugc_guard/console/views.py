@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..ledger import LedgerError, SchemaOutdated
 from ..problems import Problem, console_login_required, ledger_not_ready, ledger_unavailable
+from . import data as console_data
 from .auth import ConsoleAuth, Session
 from .data import ConsoleData
 from .exports import export
@@ -161,13 +162,14 @@ class Views:
         session = self.signed_in(request)
         if not isinstance(session, Session):
             return session
+        wanted = request.query_params.get("format")
         try:
-            rows = await self.run(self.data.takedowns)
+            rows = await self.run(functools.partial(self.data.takedowns, everything=wanted in ("csv", "json")))
         except LedgerError as error:
             return unreadable(error)
-        if request.query_params.get("format") in ("csv", "json"):
-            return export(rows, request.query_params["format"], "takedowns")
-        return self.render(request, "takedowns.html", session, rows=rows)
+        if wanted in ("csv", "json"):
+            return export(rows, wanted, "takedowns")
+        return self.render(request, "takedowns.html", session, rows=rows[: console_data.LIMIT], more=len(rows) > console_data.LIMIT)
 
     async def requests_due(self, request: Request) -> Answer:
         session = self.signed_in(request)
