@@ -14,7 +14,7 @@ sizes are cached for good. Bad parameters are ``invalid-request`` (400), an entr
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +26,7 @@ from .ledger.prooflog import AsyncProofLog
 from .ledger.tree import TreeSizeError
 from .problems import Problem
 
-__all__ = ["checkpoint_response", "consistency_response", "inclusion_response", "keys_response", "routes"]
+__all__ = ["checkpoint_response", "consistency_response", "inclusion_response", "keys_response", "routes", "single_values"]
 
 _PUBLIC = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff"}
 _FRESH = {**_PUBLIC, "Cache-Control": "no-cache"}
@@ -44,6 +44,23 @@ def problem_response(code: str, detail: str) -> Response:
 
 def _json(body: Any, headers: Mapping[str, str], media_type: str = "application/json") -> Response:
     return Response(json.dumps(body, indent=2) + "\n", 200, dict(headers), media_type=media_type)
+
+
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return a query's parameters as a dict. Raises :class:`ValueError` for a parameter given twice:
+    which of the two counts differs between parsers (and caches), so neither is guessed."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name in query:
+            raise ValueError(f"query parameter {name} is given more than once")
+        query[name] = value
+    return query
+
+
+def _only(query: Mapping[str, str], *names: str) -> None:
+    unknown = sorted(set(query) - set(names))
+    if unknown:  # a misspelt size or to would silently give another proof
+        raise ValueError(f"unknown query parameter {unknown[0][:40]!r} (this proof takes {' and '.join(names)})")
 
 
 def _optional(query: Mapping[str, str], name: str, low: int) -> int | None:
@@ -94,6 +111,7 @@ async def inclusion_response(log: AsyncProofLog, query: Mapping[str, str]) -> Re
     """Return the inclusion proof of ``entry`` in the tree of ``size`` entries (default: now) as JSON."""
 
     async def call() -> Response:
+        _only(query, "entry", "size")
         entry, size = _required(query, "entry", 1), _optional(query, "size", 1)
         return _json(await log.inclusion(entry, size), _FRESH if size is None else _FOREVER)
 
@@ -104,6 +122,7 @@ async def consistency_response(log: AsyncProofLog, query: Mapping[str, str]) -> 
     """Return the consistency proof from tree size ``from`` to ``to`` (default: now) as JSON."""
 
     async def call() -> Response:
+        _only(query, "from", "to")
         old, new = _required(query, "from", 0), _optional(query, "to", 0)
         return _json(await log.consistency(old, new), _FRESH if new is None else _FOREVER)
 
@@ -120,10 +139,16 @@ def routes(log: AsyncProofLog, prefix: str = "/ugc-guard") -> list[Route]:
         return await keys_response(log)
 
     async def inclusion(request: Request) -> Response:
-        return await inclusion_response(log, request.query_params)
+        try:
+            return await inclusion_response(log, single_values(request.query_params.multi_items()))
+        except ValueError as error:
+            return problem_response("invalid-request", str(error))
 
     async def consistency(request: Request) -> Response:
-        return await consistency_response(log, request.query_params)
+        try:
+            return await consistency_response(log, single_values(request.query_params.multi_items()))
+        except ValueError as error:
+            return problem_response("invalid-request", str(error))
 
     return [
         Route(f"{prefix}/checkpoint", checkpoint, methods=["GET"]),

@@ -10,6 +10,7 @@ import base64
 import functools
 import json
 import os
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from ..ledger import Ledger
 from ..ledger.checkpoints import log_origin
 from ..ledger.prooflog import ProofLog, rebuild_trees
 from ..policy import load_policy
+from ..proof.jcs import parse_json
 from ..proof.keys import KeysError, parse_jwks
 from ..proof.receipt import ReceiptError, verify_receipt
 from ..proof.witness import WitnessRefusal, WitnessStore, witness
@@ -31,6 +33,16 @@ __all__ = ["proof_group"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_FETCH = 4 * 1024 * 1024
+FETCH_TIMEOUT = 15.0
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # The log's endpoints never redirect: a redirect means the URL is not the log's (a witness's proofs come from that base).
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> NoReturn:
+        raise urllib.error.HTTPError(req.full_url, code, f"redirects to {newurl} (give that URL if you trust it)", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def _fail(prefix: str, reason: object) -> NoReturn:
@@ -42,7 +54,7 @@ def _read(source: str, what: str) -> str:
     """Return a file's text, or an http(s) URL's body; a failure ends the command with one line."""
     try:
         if source.startswith(("http://", "https://")):
-            with urllib.request.urlopen(urllib.request.Request(source, headers={"User-Agent": "ugc-guard-proof"}), timeout=15) as answer:
+            with _OPENER.open(urllib.request.Request(source, headers={"User-Agent": "ugc-guard-proof"}), timeout=FETCH_TIMEOUT) as answer:
                 body: bytes = answer.read(MAX_FETCH + 1)
             if len(body) > MAX_FETCH:
                 raise OSError("the answer is larger than 4 MiB")
@@ -54,8 +66,8 @@ def _read(source: str, what: str) -> str:
 
 def _json(source: str, what: str) -> Any:
     try:
-        return json.loads(_read(source, what))
-    except json.JSONDecodeError as error:
+        return parse_json(_read(source, what))
+    except ValueError as error:
         _fail("error", f"{what} {source} is not JSON: {error}")
 
 
@@ -117,6 +129,8 @@ def witness_command(source: str, store: str, keys_source: str | None, proof_sour
         accepted = witness(WitnessStore(store), note, given, fetch)
     except WitnessRefusal as error:
         _fail("refused", error)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        _fail("error", f"the witness store {store} cannot be read or written: {error}")
     grown = "first checkpoint stored" if accepted.previous is None else f"consistent with size {accepted.previous}"
     click.echo(f"accepted: {accepted.checkpoint.origin} at tree size {accepted.checkpoint.size} ({grown})")
 

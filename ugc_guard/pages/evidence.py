@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from ..problems import Problem
-from ..transparency import checkpoint_response, consistency_response, inclusion_response, keys_response
+from ..transparency import checkpoint_response, consistency_response, inclusion_response, keys_response, single_values
 from .routes import Route
 
 if TYPE_CHECKING:
@@ -19,9 +19,13 @@ __all__ = ["evidence_routes"]
 
 def _query(ctx: RequestContext) -> dict[str, str]:
     try:
-        return dict(parse_qsl(ctx.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True, max_num_fields=10))
+        pairs = parse_qsl(ctx.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True, max_num_fields=10)
     except ValueError:
         raise Problem("invalid-request", "too many query parameters") from None
+    try:
+        return single_values(pairs)
+    except ValueError as error:
+        raise Problem("invalid-request", str(error)) from None
 
 
 def evidence_routes(gate: Gate) -> dict[str, Route]:

@@ -10,12 +10,14 @@ plain decimal, UTF-8 output. Integers beyond ±(2^53 − 1) and lone surrogates 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-__all__ = ["canonical_json"]
+__all__ = ["canonical_json", "parse_json"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
+MAX_DEPTH = 32
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _ESCAPES = {chr(code): _SHORT.get(chr(code), f"\\u{code:04x}") for code in range(0x20)} | {'"': '\\"', "\\": "\\\\"}
 _TABLE = {ord(character): escaped for character, escaped in _ESCAPES.items()}
@@ -35,6 +37,40 @@ def canonical_json(value: Any) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("a string holds a lone surrogate, which canonical JSON cannot carry") from None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"member {twice!r} appears twice in an object (I-JSON, RFC 7493, forbids it)")
+    return dict(pairs)
+
+
+def _children(value: Any) -> Any:
+    return value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Return the value of JSON ``text`` as a signed receipt, key set or proof may hold it (I-JSON, RFC 7493):
+    a member name twice in one object is refused (two parsers could read two different values), and so
+    is nesting deeper than :data:`MAX_DEPTH`.
+
+    Raises :class:`ValueError` (a :class:`json.JSONDecodeError` for text that is not JSON) with a one-line reason.
+    """
+    try:
+        value = json.loads(text, object_pairs_hook=_object)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8: {error}") from None
+    level, pending = 0, [value]
+    while pending:
+        level += 1
+        if level > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        pending = [item for parent in pending for item in _children(parent)]
+    return value
 
 
 def _write(value: Any, parts: list[str]) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from joserfc.jwk import OKPKey
 
+from .jcs import parse_json
 from .note import NoteKey
 
 __all__ = ["KeysError", "PublicKey", "jwk_of", "parse_jwks", "thumbprint"]
@@ -76,8 +76,8 @@ def parse_jwks(data: Any) -> list[PublicKey]:
     """
     if isinstance(data, str | bytes):
         try:
-            data = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            data = parse_json(data)
+        except ValueError as error:
             raise KeysError(f"the key set is not JSON: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise KeysError('a key set is a JSON object with a "keys" array')

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .entries import EntryError, check_entry, entry_leaf
-from .jcs import canonical_json
+from .jcs import canonical_json, parse_json
 from .jws import SignatureError, verify_detached
 from .keys import PublicKey
 from .merkle import ProofError, verify_consistency, verify_inclusion
@@ -93,8 +92,8 @@ def verify_receipt(receipt: Any, keys: Sequence[PublicKey], *, newer: str | None
     """
     if isinstance(receipt, str | bytes):
         try:
-            receipt = json.loads(receipt)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            receipt = parse_json(receipt)
+        except ValueError as error:
             raise ReceiptError(f"the receipt is not JSON: {error}") from None
     if not isinstance(receipt, dict) or receipt.get("format") != FORMAT:
         raise ReceiptError(f"not a signed receipt: format must be {FORMAT!r}")

@@ -49,7 +49,8 @@ class WitnessStore:
         self.folder = Path(folder)
 
     def _log(self, origin: str) -> Path:
-        return self.folder / urllib.parse.quote(origin, safe="")
+        name = urllib.parse.quote(origin, safe="")
+        return self.folder / ("%2E" + name[1:] if name.startswith(".") else name)  # "." and ".." name no folder of the store
 
     def keys(self, origin: str) -> dict[str, Any] | None:
         """Return the key set stored for ``origin``, or None."""
