@@ -82,7 +82,8 @@ def _session_key(policy: Policy) -> bytes | None:
     secrets = policy.secrets() if policy.secret is not None else ()
     if not secrets:
         return None
-    return hmac.new(secrets[0], b"ugc-guard console session", hashlib.sha256).digest()
+    # one key per campaign: a session (or form token) of one campaign's console is no use on another's
+    return hmac.new(secrets[0], b"ugc-guard console session\0" + policy.campaign.id.encode(), hashlib.sha256).digest()
 
 
 async def _not_found(request: Any, _error: Exception) -> Any:

@@ -22,6 +22,8 @@ __all__ = ["ConsoleData", "ReceiptReport", "Search"]
 HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 LIMIT = 500
 """At most this many rows on a page or in an export of a search (the CLI streams more)."""
+MAX_ID = 2**63 - 1
+"""The largest entry id a ledger can hold (a larger number is not looked up: no database takes it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,9 @@ class ConsoleData:
             rows = [submission_row(item["submission"], item["status"]) for item in found
                     if item["submission"].campaign == self.campaign]
             return Search(query, "file hash (SHA-256, original or re-encoded)", rows)
-        if query.isdigit():
+        if query.isascii() and query.isdigit():  # not "²": str.isdigit() is true for digits int() does not read
+            if int(query) > MAX_ID:
+                return Search(query, "entry or receipt id", [])
             submission = submission_of_entry(self.ledger, int(query), campaign=self.campaign)
             case = submission_case(self.ledger, submission, campaign=self.campaign) if submission else None
             rows = [submission_row(case.submission, case.status)] if case else []
@@ -101,6 +105,8 @@ class ConsoleData:
 
     def case(self, submission_id: int) -> Case | None:
         """Return the submission's case file, or None when it is not a submission of this campaign."""
+        if submission_id > MAX_ID:
+            return None
         return submission_case(self.ledger, submission_id, campaign=self.campaign)
 
     def text(self, sha256: str | None) -> tuple[str, str, str] | None:
@@ -142,15 +148,19 @@ class ConsoleData:
         Raises :class:`ValueError` (one line) when the text is not a receipt at all."""
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except ValueError as error:  # JSONDecodeError, or an integer of more than 4300 digits
             raise ValueError(f"this is not JSON: {error}") from None
+        except RecursionError:
+            raise ValueError("this is not JSON a receipt can be: it is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a ledger receipt: a receipt is a JSON object")
         try:
             check = self.ledger.verify_receipt(data)
         except ReceiptInvalid as error:  # not a receipt; an unreachable ledger stays a LedgerError (503)
             raise ValueError(str(error)) from None
         main = data.get("entries", [{}])[0] if data.get("format") == "ugc-guard-receipt/2" else data
-        entry_id = main.get("entry_id") if isinstance(main, dict) and isinstance(main.get("entry_id"), int) else None
-        kind = main.get("kind") if isinstance(main, dict) else None
+        entry_id = main.get("entry_id") if isinstance(main.get("entry_id"), int) else None
+        kind = main.get("kind")
         signature, signature_ok = "not signed (a receipt of the older, unsigned format)", None
         if data.get("format") == "ugc-guard-receipt/2":
             if not self.keys:
@@ -162,6 +172,9 @@ class ConsoleData:
                                                f"in its tree of {verified.checkpoint.size} entries"), True
                 except ReceiptError as error:
                     signature, signature_ok = f"invalid: {error}", False
+        problems = list(check.problems)
+        if main.get("campaign") != self.campaign:  # genuine, maybe, but not this console's to vouch for
+            problems.append(f"the receipt is of campaign {main.get('campaign')!r}, not of this console's campaign {self.campaign!r}")
         submission = submission_of_entry(self.ledger, entry_id, campaign=self.campaign) if entry_id is not None else None
-        return ReceiptReport(entry_id, kind if isinstance(kind, str) else None, check.ok, list(check.problems), signature,
+        return ReceiptReport(entry_id, kind if isinstance(kind, str) else None, not problems, problems, signature,
                              signature_ok, submission)

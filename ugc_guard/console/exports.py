@@ -12,12 +12,12 @@ from starlette.responses import Response
 
 __all__ = ["export", "spreadsheet_safe"]
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP's list, and ASVS 1.2.10's NUL
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Return a CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``
-    or a tab gets a leading apostrophe (numbers are left as they are)."""
+    """Return a CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``,
+    a tab, a carriage return or NUL gets a leading apostrophe (numbers are left as they are)."""
     if value is None:
         return ""
     if isinstance(value, dict | list):

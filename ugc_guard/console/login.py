@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,9 @@ Handler = Callable[[Request], Awaitable["Answer"]]
 def _next(views: Views, request: Request, value: str | None) -> str:
     """Return where to go after signing in: a path inside the console, never another site."""
     base = views.base(request)
-    if value and value.startswith(f"{base}/") and not value.startswith("//") and "\\" not in value:
+    path = urllib.parse.unquote(value.split("?", 1)[0]) if value else ""
+    # "/console/../x" and "/console/%2e%2e/x" leave the console once a browser resolves them
+    if value and value.startswith(f"{base}/") and not value.startswith("//") and "\\" not in path and not {".", ".."} & set(path.split("/")):
         return value
     return f"{base}/"
 
@@ -58,7 +61,7 @@ def login_form(views: Views) -> Handler:
 
 def login_post(views: Views, auth: BasicLogin) -> Handler:
     async def handler(request: Request) -> Answer:
-        if int(request.headers.get("content-length") or 0) > 4096:
+        if (views.declared_length(request) or 0) > 4096:
             return Problem("form-too-large", "a login form is a user name and a password")
         try:
             form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
@@ -89,9 +92,14 @@ def login_post(views: Views, auth: BasicLogin) -> Handler:
 
 def logout(views: Views) -> Handler:
     async def handler(request: Request) -> Answer:
+        if not views.same_origin(request):  # another site must not sign the operator out either
+            return Problem("csrf-failed", "sign out from a console page")
         session = views.auth.session(request)
         if session is not None:
-            form = await request.form(max_files=0, max_fields=2, max_part_size=1024)
+            try:
+                form = await request.form(max_files=0, max_fields=2, max_part_size=1024)
+            except Exception:  # python-multipart's errors for a malformed body: a client error, never a 500
+                return Problem("invalid-request", "the form could not be read; sign out from a console page")
             token = form.get("csrf")
             if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
                 return Problem("csrf-failed", "sign out from a console page")

@@ -81,9 +81,18 @@ class Views:
 
     @staticmethod
     def same_origin(request: Request) -> bool:
-        """Whether a POST comes from a page of this site (Origin, when the browser sends it, names our host)."""
+        """Whether a POST comes from a page of this site (Origin, when the browser sends it, names our host;
+        Sec-Fetch-Site, when sent, is not another site)."""
+        if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            return False
         origin = request.headers.get("origin")
         return origin is None or urllib.parse.urlsplit(origin).netloc == request.headers.get("host", "")
+
+    @staticmethod
+    def declared_length(request: Request) -> int | None:
+        """Return the body length the request declares (Content-Length), or None when it declares none or not a number."""
+        value = request.headers.get("content-length", "")
+        return int(value) if value.isascii() and value.isdigit() else None
 
     # -- pages ---------------------------------------------------------------------------------
     async def search(self, request: Request) -> Answer:
@@ -128,7 +137,7 @@ class Views:
         session = self.signed_in(request)
         if not isinstance(session, Session):
             return session
-        if int(request.headers.get("content-length") or MAX_RECEIPT_BYTES + 1) > MAX_RECEIPT_BYTES:
+        if (self.declared_length(request) or MAX_RECEIPT_BYTES + 1) > MAX_RECEIPT_BYTES:
             return Problem("form-too-large", f"a receipt check posts at most {MAX_RECEIPT_BYTES} bytes (with its length)")
         try:
             form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_RECEIPT_BYTES)

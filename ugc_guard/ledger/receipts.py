@@ -73,6 +73,8 @@ class Receipt:
                               ("recorded_at", str), ("summary", dict)):
                 if not isinstance(item.get(key), kind) or isinstance(item.get(key), bool):
                     raise ReceiptInvalid(f"{where}: field {key} is missing or not a {kind.__name__}")
+                if kind is int and not -(2**63) <= item[key] < 2**63:  # no database column holds it
+                    raise ReceiptInvalid(f"{where}: field {key} is out of range")
         return cls(
             data["entry_id"], data["campaign"], data["position"], data["kind"], data.get("subject"), data["recorded_at"],
             data["hash"], data["summary"], tuple(related),
