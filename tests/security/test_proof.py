@@ -331,7 +331,8 @@ def test_a_receipt_file_that_is_not_utf8(log: Log) -> None:
         (lambda r: r["entries"][0].pop("body"), "invalid: entries[0] (entry 3): field body is missing or not a str"),
         (lambda r: r["entries"][1].update(inclusion="AAAA"), "invalid: entries[1] (entry 4): field inclusion is missing or not a list"),
         (lambda r: r.update(signature=r["signature"].replace("..", ".e30.")), "invalid: signature: not a detached compact JWS (header..signature)"),
-        (lambda r: r.update(pad="x" * (5 * 1024 * 1024)), "invalid: signature: does not verify with key {kid} (the receipt was changed)"),
+        (lambda r: r.update(pad="x" * (3 * 1024 * 1024)), "invalid: signature: does not verify with key {kid} (the receipt was changed)"),
+        (lambda r: r.update(pad="x" * (5 * 1024 * 1024)), "error: cannot read receipt receipt.json: the file is larger than 4 MiB"),
         (lambda r: r.update(pad=json.loads(deep(31))), "invalid: signature: does not verify with key {kid} (the receipt was changed)"),
     ],
 )
@@ -668,7 +669,7 @@ def test_a_store_whose_keys_were_damaged(witnessed: Log) -> None:
 
 
 class Hostile(http.server.BaseHTTPRequestHandler):
-    """What the hostile site does at every path: ``behaviour`` is redirect, huge or stall."""
+    """What the hostile site does at every path: ``behaviour`` is redirect, huge, hangup, drip or stall."""
 
     behaviour = "redirect"
     release = threading.Event()
@@ -685,6 +686,13 @@ class Hostile(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(size))
             self.end_headers()
             self.wfile.write(b"a" * size)
+        elif self.behaviour == "drip":  # a byte at a time, each well within the per-read timeout
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not self.release.wait(0.05):
+                self.wfile.write(b"a")
+                self.wfile.flush()
         elif self.behaviour == "hangup":
             self.close_connection = True  # read the request, answer nothing
         else:
@@ -720,6 +728,7 @@ def hostile() -> Iterator[Callable[[str], str]]:
         ("huge", "the answer is larger than 4 MiB"),
         ("hangup", "Remote end closed connection without response"),
         ("stall", "timed out"),
+        ("drip", "the answer did not arrive within 0.5 s"),
     ],
 )
 def test_a_hostile_source_is_refused_and_nothing_is_stored(

@@ -10,11 +10,11 @@ import base64
 import functools
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -54,12 +54,19 @@ def _read(source: str, what: str) -> str:
     """Return a file's text, or an http(s) URL's body; a failure ends the command with one line."""
     try:
         if source.startswith(("http://", "https://")):
+            deadline = time.monotonic() + FETCH_TIMEOUT  # for the whole answer: a source that drips a byte at a time stops too
             with _OPENER.open(urllib.request.Request(source, headers={"User-Agent": "ugc-guard-proof"}), timeout=FETCH_TIMEOUT) as answer:
-                body: bytes = answer.read(MAX_FETCH + 1)
-            if len(body) > MAX_FETCH:
-                raise OSError("the answer is larger than 4 MiB")
-            return body.decode("utf-8")
-        return Path(source).read_text(encoding="utf-8")
+                body = bytearray()
+                while len(body) <= MAX_FETCH and (piece := answer.read1(65536)):
+                    body += piece
+                    if time.monotonic() > deadline:
+                        raise OSError(f"the answer did not arrive within {FETCH_TIMEOUT:g} s")
+        else:
+            with open(source, "rb") as handle:
+                body = bytearray(handle.read(MAX_FETCH + 1))
+        if len(body) > MAX_FETCH:
+            raise OSError(f"the {'answer' if source.startswith(('http://', 'https://')) else 'file'} is larger than 4 MiB")
+        return body.decode("utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as error:
         _fail("error", f"cannot read {what} {source}: {error}")
 
