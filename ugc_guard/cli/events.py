@@ -42,7 +42,7 @@ def list_events(ledger: Ledger, policy: Policy | None, status: str | None, dead:
 
 
 @events_group.command("retry")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=click.IntRange(1, 2**63 - 1))
 @click.option("--all", "everything", is_flag=True, help="Every dead-lettered event of the campaign.")
 @click.option("--campaign", help="The campaign (default: the policy's).")
 @ledger_and_policy
@@ -50,7 +50,15 @@ def retry(ledger: Ledger, policy: Policy | None, ids: tuple[int, ...], everythin
     """Put dead-lettered events (IDS, or --all) back in the queue with fresh attempts."""
     if not ids and not everything:
         raise click.UsageError("name the event ids to retry (ugc-guard events list --dead), or pass --all")
-    count = Outbox(ledger).retry(ids, campaign=campaign or (policy.campaign.id if policy else None))
+    campaign = campaign or (policy.campaign.id if policy else None)
+    outbox = Outbox(ledger)
+    if ids:
+        found = {row.id for row in outbox.list(status="dead", campaign=campaign, ids=ids, limit=len(ids))}
+        if missing := sorted(set(ids) - found):
+            where = f" of campaign {campaign}" if campaign else ""
+            raise click.ClickException(f"no dead-lettered event{where} has id {', '.join(map(str, missing))}; nothing was retried "
+                                       "(ugc-guard events list --dead)")
+    count = outbox.retry(ids, campaign=campaign)
     click.echo(f"{count} event(s) queued again")
 
 

@@ -125,6 +125,8 @@ def translate_errors(url: str) -> Iterator[None]:
     except exc.DBAPIError as error:
         if error.connection_invalidated:
             raise LedgerUnavailable(f"the ledger database {display_url(url)} dropped the connection: {first_line(error)}") from error
+        if type(error) is exc.DatabaseError:  # SQLite's "file is not a database": some other file at the ledger's path
+            raise LedgerUnavailable(f"the ledger database {display_url(url)} cannot be opened: {first_line(error)}") from error
         raise
 
 

@@ -134,9 +134,11 @@ class Outbox:
             connection.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
                 **values, **({"status": "dead"} if retry_at is None else {"next_attempt_at": retry_at})))
 
-    def list(self, *, status: str | None = None, campaign: str | None = None, limit: int = 100) -> list[Delivery]:
-        """Return rows (newest first), optionally of one status and campaign."""
+    def list(self, *, status: str | None = None, campaign: str | None = None, ids: Sequence[int] = (), limit: int = 100) -> list[Delivery]:
+        """Return rows (newest first), optionally of one status and campaign, or only these ``ids``."""
         query = select(*_COLUMNS).order_by(OutboxRow.id.desc()).limit(limit)
+        if ids:
+            query = query.where(OutboxRow.id.in_(list(ids)))
         if status is not None:
             query = query.where(OutboxRow.status == status)
         if campaign is not None:

@@ -15,10 +15,15 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["REQUEST_LOGGER", "JsonFormatter", "enable_request_log", "install_json_handler", "request_id", "subject_hash"]
+__all__ = [
+    "LOGGED_MAX", "REQUEST_LOGGER", "JsonFormatter", "enable_request_log", "install_json_handler", "loggable", "printable", "request_id",
+    "subject_hash",
+]
 
 REQUEST_LOGGER = "ugc_guard.requests"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+LOGGED_MAX = 1024
+"""The longest method or path a record carries; a longer one is cut there and ends in ``…``."""
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def subject_hash(subject: str | None) -> str | None:
@@ -30,9 +35,19 @@ def request_id(value: bytes | None, make: Any) -> str:
     """Return the client's ``X-Request-ID`` when it is 1–128 safe characters, else a fresh one from ``make()``."""
     if value is not None:
         text = value.decode("latin-1")
-        if _REQUEST_ID.match(text):
+        if _REQUEST_ID.fullmatch(text):
             return text
     return str(make())
+
+
+def loggable(value: Any) -> Any:
+    """Return a client-chosen string (method, path) cut to :data:`LOGGED_MAX` characters; anything else as it is."""
+    return value[:LOGGED_MAX] + "…" if isinstance(value, str) and len(value) > LOGGED_MAX else value
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with every character that is not printable (line breaks, NUL, escape, surrogates) as a backslash escape."""
+    return text if text.isprintable() else "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,7 +69,7 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return json.dumps(line, ensure_ascii=True, default=str)  # one ASCII line, whatever a client put in the path
 
 
 def enable_request_log() -> None:

@@ -16,7 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..ledger import LedgerUnavailable
 from .events import start_events
-from .logs import REQUEST_LOGGER, enable_request_log, install_json_handler, request_id, subject_hash
+from .logs import REQUEST_LOGGER, enable_request_log, install_json_handler, loggable, printable, request_id, subject_hash
 from .metrics import GuardMetrics
 
 __all__ = ["OBSERVED", "Observed", "Observer", "screening_done"]
@@ -112,12 +112,12 @@ class Observer:
         mode = self.logs.get(campaign) or (next(iter(self.logs.values())) if self.logs and not campaign else None)
         if mode is not None and logger.isEnabledFor(logging.INFO):
             fields = {
-                "request_id": rid, "method": scope.get("method"), "path": scope.get("path"), "status": status,
+                "request_id": rid, "method": loggable(scope.get("method")), "path": loggable(scope.get("path")), "status": status,
                 "code": observed.code, "campaign": campaign or None,
                 "subject_hash": subject_hash(ctx.subject if ctx is not None else None), "duration_ms": round(seconds * 1000, 3),
             }
-            logger.info("%s %s %s%s", fields["method"], fields["path"], status, f" {observed.code}" if observed.code else "",
-                        extra={"ugc": fields})
+            logger.info("%s %s %s%s", printable(str(fields["method"])), printable(str(fields["path"])), status,
+                        f" {observed.code}" if observed.code else "", extra={"ugc": fields})
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import time
 import urllib.error
@@ -77,6 +78,8 @@ def post(url: str, secret: str, event_id: str, body: str, *, timeout: float = 10
         raise WebhookFailed(f"answered {error.code}") from None
     except (urllib.error.URLError, OSError) as error:
         raise WebhookFailed(str(getattr(error, "reason", error))) from None
+    except http.client.HTTPException as error:  # a status line or headers that are not HTTP; their text is the endpoint's, not ours
+        raise WebhookFailed(f"not an HTTP answer ({type(error).__name__})") from None
     if not 200 <= status < 300:
         raise WebhookFailed(f"answered {status}")
     return status
