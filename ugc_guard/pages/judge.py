@@ -21,7 +21,7 @@ from ..policy.age import AgeMethod
 from ..problems import Problem
 from ..rules.age import AgeError, AgeJudgement, AgeOutcome, AgeRule, age_on, band_labels, judge_band, judge_birth_date, parse_birth_date
 from ..rules.consent_ages import consent_age, guardian_need
-from ..rules.mailboxes import normalise_address, same_mailbox
+from ..rules.mailboxes import mailbox_key, normalise_address, same_mailbox
 from ..rules.redeclare import Declared, RecentRefusals, band_range, contradicts, strength
 from ..rules.standing import Standing
 
@@ -213,7 +213,7 @@ def _guardian_emails(gate: Gate, given: AcceptInput, own: list[str]) -> list[str
         place = "guardian_email" if given_count == 0 else f"guardian_email_{given_count + 1}"
         detail = f"{gate.guardians_required} guardian e-mail address(es) needed"
         errors.append(FieldError(place, "err_guardian_email", "invalid-request", detail))
-    elif not errors and len({email.casefold() for email in emails}) != len(emails):
+    elif not errors and len({mailbox_key(email) for email in emails}) != len(emails):  # two spellings of one mailbox
         detail = "the guardian e-mail addresses must differ"
         errors.append(FieldError(f"guardian_email_{len(emails)}", "err_guardian_distinct", "invalid-request", detail))
     if errors:

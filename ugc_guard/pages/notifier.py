@@ -61,7 +61,8 @@ class SmtpNotifier:
         email = EmailMessage()
         email["From"] = str(self.settings.sender)
         email["To"] = message.to
-        email["Subject"] = gettext(language, "mail_subject", campaign=message.campaign_name)
+        # one line whatever the campaign name holds: a line break in a header value would stop the e-mail being built at all
+        email["Subject"] = " ".join(gettext(language, "mail_subject", campaign=message.campaign_name).split())
         email.set_content(gettext(language, "mail_body", campaign=message.campaign_name, link=message.link,
                                   expires=readable_time(message.expires_at, language)))
         return email

@@ -70,7 +70,7 @@ def readable_time(value: str | _dt.datetime | None, lang: str) -> str:
     moment = value if isinstance(value, _dt.datetime) else _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_dt.UTC)
-    return format_datetime(moment.replace(microsecond=0), format="long", tzinfo=_UTC, locale=lang)
+    return format_datetime(moment.replace(microsecond=0), format="long", tzinfo=_UTC, locale=_babel_locale(lang))
 
 
 def readable_date(value: str | _dt.date | None, lang: str) -> str:
@@ -78,7 +78,17 @@ def readable_date(value: str | _dt.date | None, lang: str) -> str:
     if not value:
         return ""
     day = value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value)[:10])
-    return format_date(day, format="long", locale=lang)
+    return format_date(day, format="long", locale=_babel_locale(lang))
+
+
+@cache
+def _babel_locale(lang: str) -> str:
+    """Return ``lang`` when Babel has its date formats, else ``en`` (a policy may offer a language Babel lacks, such as ``ae``)."""
+    try:
+        Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return "en"
+    return lang
 
 
 @cache

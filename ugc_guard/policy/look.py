@@ -20,7 +20,12 @@ from .base import Section
 
 __all__ = ["Colours", "Look", "contrast_ratio"]
 
-_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_LOGO_URL = re.compile(r"https://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?(?:/[!-~]*)?", re.IGNORECASE)
+"""An https URL whose origin is a plain ASCII host (IDN as punycode) and optional port, and no space or control anywhere:
+its origin joins the pages' CSP ``img-src``, so nothing in it may end the directive or the header."""
+_SITE_PATH = re.compile(r"/(?![/\\])[!-~]*")
+"""A path on the site: not ``//host`` or ``/\\host`` (another site to a browser), no space or control."""
 MINIMUM_CONTRAST = 4.5
 MAX_LOGO_BYTES = 64 * 1024
 _LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
@@ -59,7 +64,7 @@ class Colours(Section):
     @field_validator("background", "primary", "text")
     @classmethod
     def _hex(cls, value: str, info: ValidationInfo) -> str:
-        if not _HEX.match(value):
+        if not _HEX.fullmatch(value):
             raise ValueError(f"{value!r} is not a hex colour; write it as #rrggbb, e.g. #0b4f9c")
         background = info.data.get("background")
         if info.field_name != "background" and background is not None:  # background comes first, so it is known here
@@ -73,8 +78,13 @@ class Colours(Section):
 
 
 def _logo(value: Any, info: ValidationInfo) -> str | None:
-    if value is None or (isinstance(value, str) and value.startswith(("https://", "http://", "/", "data:image/"))):
+    if value is None or (isinstance(value, str) and value.startswith("data:image/")):
         return value
+    if isinstance(value, str) and value.startswith(("https://", "http://", "/")):
+        if _LOGO_URL.fullmatch(value) or _SITE_PATH.fullmatch(value):
+            return value
+        raise ValueError(f"{value!r} is not a logo URL: write https://host/path (an IDN host as punycode, no spaces) or a path on the site "
+                         "such as /static/logo.svg")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected an https:// URL, a path on the site such as /static/logo.svg, or an image file next to the policy")
     path = (Path((info.context or {}).get("base_dir", ".")) / value).resolve()
