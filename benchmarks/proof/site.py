@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,10 +46,8 @@ def write_policy(folder: Path, *, ledger: str, rate_limits: str, temp_dir: Path,
     data = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
     for section in ("terms", "licence"):
         data[section]["texts"] = {lang: str((EXAMPLE_POLICY.parent / path).resolve()) for lang, path in data[section]["texts"].items()}
-    look = data.get("look") or {}
-    for key in ("logo", "templates"):  # files beside the shipped policy stay where they are
-        if isinstance(look.get(key), str) and "://" not in look[key]:
-            look[key] = str((EXAMPLE_POLICY.parent / look[key]).resolve())
+    if (EXAMPLE_POLICY.parent / "looks").is_dir():  # the look's logo is read relative to the policy file
+        shutil.copytree(EXAMPLE_POLICY.parent / "looks", folder / "looks", dirs_exist_ok=True)
     data["ledger"] = {"url": ledger}
     data["uploads"]["temp_dir"] = str(temp_dir)
     data["rate_limits"] = _merge(

@@ -40,15 +40,21 @@ def wait_for(driver: Any, css: str) -> Any:
 
 
 def click_and_wait(driver: Any, element: Any) -> None:
-    """Click ``element`` and wait until the page it loads has replaced this one (a click does not wait)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click ``element`` and wait until the page it loads has replaced this one (a click does not wait).
+
+    The old page carries a mark in its ``window``; a new document starts without it. (Waiting for an
+    old element to go stale can meet Chromium's "node does not belong to the document" mid-navigation.)
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__ugcOldPage = true")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 30).until(lambda current: current.execute_script("return document.readyState") == "complete")
+
+    def loaded(current: Any) -> bool:
+        return bool(current.execute_script("return window.__ugcOldPage === undefined && document.readyState === 'complete'"))
+
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(loaded)
 
 
 def fill_upload_form(driver: Any, image: Path) -> None:
