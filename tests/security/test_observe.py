@@ -458,10 +458,12 @@ BIG = b"S" * (5 * 1024 * 1024)
         (send_all(b"HTTP/1.1 200 OK\r\nx-long: " + BIG + b"\r\n\r\n"), "not an HTTP answer (LineTooLong)"),
         (send_all(b"HTTP/1.1 200 OK\r\n" + b"x-h: 1\r\n" * 200 + b"\r\n"), "not an HTTP answer (HTTPException)"),
         (send_all(), "Remote end closed connection without response"),
-        (send_all(b"HTTP/1.1 200 OK\r\n", b"x-slow: 1\r\n", pause=2.0), "timed out"),  # a trickle slower than the timeout
+        (send_all(b"HTTP/1.1 200 OK\r\n", b"x-slow: 1\r\n", pause=2.0), "no complete answer within 1 s"),  # slower than a read's timeout
+        # a header line every 0.2 s, each read well within its timeout: the attempt's 1 s ends it all the same
+        (send_all(b"HTTP/1.1 200 OK\r\n", *[b"x-drip: 1\r\n"] * 25, b"\r\n", pause=0.2), "no complete answer within 1 s"),
     ],
     ids=["5mib-500", "400-with-body", "301", "307", "308", "199", "garbage", "binary", "5mib-header", "200-headers",
-         "silent-close", "trickle"],
+         "silent-close", "trickle", "drip"],
 )
 def test_a_hostile_answer_is_a_failed_attempt_with_a_short_error(tmp_path: Path, hostile: Callable[..., Hostile],
                                                                   answer: Callable[[socket.socket], None], last_error: str) -> None:

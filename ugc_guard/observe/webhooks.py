@@ -8,15 +8,20 @@ Data holds ids and hashes only (a subject appears as the SHA-256 of its pseudony
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import http.client
 import json
+import socket
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["USER_AGENT", "WebhookFailed", "message", "new_event_id", "post", "sign", "signed_headers"]
@@ -65,21 +70,80 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+_TLS = ssl.create_default_context()
+
+
+class _Deadline:
+    """The whole of one attempt's time: at its end the attempt's connections are shut down (a socket
+    timeout is per read, so an endpoint that sends a byte just inside it could hold the worker forever)."""
+
+    def __init__(self) -> None:
+        self.expired = False
+        self._connections: list[http.client.HTTPConnection] = []
+        self.lock = threading.Lock()
+
+    def track(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            connection = kind(*args, **kwargs)
+            with self.lock:
+                self._connections.append(connection)
+            return connection
+
+        return make
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for connection in self._connections:
+                if connection.sock is not None:
+                    with contextlib.suppress(OSError):
+                        connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+class _TimedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.deadline.track(http.client.HTTPConnection), req)
+
+
+class _TimedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__(context=_TLS)
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.deadline.track(http.client.HTTPSConnection), req, context=_TLS)
 
 
 def post(url: str, secret: str, event_id: str, body: str, *, timeout: float = 10.0) -> int:
     """POST one signed message; return the status. Raises :class:`WebhookFailed` unless it is 2xx (redirects included)."""
     request = urllib.request.Request(url, data=body.encode(), headers=signed_headers(secret, event_id, body), method="POST")
+    deadline = _Deadline()  # ``timeout`` is also the whole attempt's time, until the status and headers are in
+    opener = urllib.request.build_opener(_NoRedirect, _TimedHTTP(deadline), _TimedHTTPS(deadline))
+    timer = threading.Timer(timeout, deadline.expire)
+    timer.daemon = True
+    timer.start()
+    late = WebhookFailed(f"no complete answer within {timeout:g} s")
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = int(response.status)
+            timer.cancel()
+            with deadline.lock:
+                if deadline.expired:  # the headers were cut short: an end of input reads as their end
+                    raise late
     except urllib.error.HTTPError as error:
-        raise WebhookFailed(f"answered {error.code}") from None
-    except (urllib.error.URLError, OSError) as error:
-        raise WebhookFailed(str(getattr(error, "reason", error))) from None
-    except http.client.HTTPException as error:  # a status line or headers that are not HTTP; their text is the endpoint's, not ours
-        raise WebhookFailed(f"not an HTTP answer ({type(error).__name__})") from None
+        raise (late if deadline.expired else WebhookFailed(f"answered {error.code}")) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        if deadline.expired:
+            raise late from None
+        if isinstance(error, OSError):
+            raise WebhookFailed(str(getattr(error, "reason", error))) from None
+        raise WebhookFailed(f"not an HTTP answer ({type(error).__name__})") from None  # their text is the endpoint's
+    finally:
+        timer.cancel()
     if not 200 <= status < 300:
         raise WebhookFailed(f"answered {status}")
     return status
