@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import browser, free_port
+from tests.browser.test_gate_browser import click_and_wait
 from tests.conftest import REPO, write_policy
 from tests.console.conftest import SECRET, Filled, fill
 from ugc_guard.policy import load_policy
@@ -50,21 +51,6 @@ def console_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         log.close()
 
 
-def _go(browser: object, element: object) -> None:
-    """Click ``element`` and wait for the page it loads (a click does not wait for navigation)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.remote.webelement import WebElement
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    assert isinstance(browser, WebDriver) and isinstance(element, WebElement)
-    old = browser.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(old))
-    WebDriverWait(browser, 20).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
-
-
 def test_sign_in_search_open_and_verify(browser: object, console_server: tuple[str, Filled], tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -75,32 +61,32 @@ def test_sign_in_search_open_and_verify(browser: object, console_server: tuple[s
     assert browser.current_url.startswith(f"{origin}/console/login?next=")
     browser.find_element(By.ID, "username").send_keys("legal")
     browser.find_element(By.ID, "password").send_keys("wrong")
-    _go(browser, browser.find_element(By.ID, "sign-in"))
+    click_and_wait(browser, browser.find_element(By.ID, "sign-in"))
     assert browser.find_element(By.ID, "error").text == "wrong user name or password"
     browser.find_element(By.ID, "username").send_keys("legal")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    _go(browser, browser.find_element(By.ID, "sign-in"))
+    click_and_wait(browser, browser.find_element(By.ID, "sign-in"))
     assert browser.current_url == f"{origin}/console/?q=alice"  # back where the person was going
     assert "Personal fields (names, e-mail addresses, network evidence) are shown opened" in browser.find_element(
         By.ID, "personal-notice").text
     statuses = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#results td.status")]
     assert statuses == ["stored", "not stored"]
     browser.save_screenshot(str(REPO / "docs" / "screenshots" / "console-search.png"))
-    _go(browser, browser.find_element(By.LINK_TEXT, str(filled.stored)))
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, str(filled.stored)))
     assert browser.find_element(By.ID, "current-status").text == "stored"
     texts = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "pre.shown-text")]
     assert texts == [filled.policy.terms.texts["en"].text.strip(), filled.policy.licence.texts["en"].text.strip()]
     browser.save_screenshot(str(REPO / "docs" / "screenshots" / "console-submission.png"))
-    _go(browser, browser.find_element(By.LINK_TEXT, "Verify a receipt"))
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Verify a receipt"))
     receipt = tmp_path / "receipt.json"
     receipt.write_text(filled.signed_receipt, encoding="utf-8")
     browser.find_element(By.ID, "file").send_keys(str(receipt))
-    _go(browser, browser.find_element(By.ID, "verify"))
+    click_and_wait(browser, browser.find_element(By.ID, "verify"))
     assert browser.find_element(By.CSS_SELECTOR, "#report h2").text == "This receipt is genuine"
     assert browser.find_element(By.ID, "signature-check").text.startswith("Signature: valid: signed by key")
     browser.save_screenshot(str(REPO / "docs" / "screenshots" / "console-receipt.png"))
-    _go(browser, browser.find_element(By.ID, "open-submission"))
+    click_and_wait(browser, browser.find_element(By.ID, "open-submission"))
     assert browser.current_url == f"{origin}/console/submissions/{filled.stored}"
-    _go(browser, browser.find_element(By.LINK_TEXT, "Takedown list"))
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Takedown list"))
     assert [row.text.split()[:2] for row in browser.find_elements(By.CSS_SELECTOR, "#takedowns tbody tr")] == [
         [str(filled.withdrawn), "bob"]]

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
 
 from tests.conftest import write_policy
+from tests.console.conftest import console_policy, filled  # noqa: F401  (the console's own fixtures, for test_console.py)
 from tests.pages.conftest import CSRF_RE, Outbox
 from ugc_guard import UGCGuard
 from ugc_guard.ledger import Ledger

