@@ -7,9 +7,12 @@ or corrupt file is refused here rather than failing later in the app. Pillow's g
 defaults and never changed per request: they are process-wide and other threads rely on them.
 
 Metadata is stripped losslessly where the format allows (JPEG, PNG, WebP: see ``jpeg_segments`` and
-``png_chunks``), and it is the stripped bytes, exactly what the app will receive, that are decoded.
-A JPEG is decoded at 1/8 scale: libjpeg still reads every entropy-coded block (so truncation and
-broken Huffman data are found as in a full decode) but skips most of the inverse DCT and colour work.
+``png_chunks``), and it is the stripped bytes, exactly what the app will receive, that are checked.
+A stripped JPEG is not decoded: the strip has walked it to its end-of-image marker (truncation) and
+``jpeg_frame.check_frame`` checks its frame, scan and table headers as libjpeg does, which is all a
+decode would prove (libjpeg only warns about damaged entropy-coded data, and Pillow ignores the
+warning). A frame of a kind that check leaves alone (arithmetic coding, 12-bit…) is decoded at 1/8
+scale. PNG, WebP and GIF are decoded in full.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from PIL import Image, ImageFile, ImageOps, ImageSequence
 
 from ..policy.uploads import ImageRules
 from ..problems import Problem
+from .jpeg_frame import check_frame
 from .jpeg_segments import StrippedImage, strip_jpeg
 from .models import CleanedFile
 from .png_chunks import strip_png, strip_webp
@@ -76,8 +80,11 @@ def check_image(reader: RangeReader, media_type: str, rules: ImageRules, temp: T
             frames = _bounded(image, rules)
             width, height = image.size
             if stripped is not None and image.format == "JPEG":
-                image.draft(None, (max(1, width // 8), max(1, height // 8)))
-            _decode_all(image, rules, frames)
+                if not check_frame(stripped.frame):  # a kind of frame the walk leaves to libjpeg
+                    image.draft(None, (max(1, width // 8), max(1, height // 8)))
+                    _decode_all(image, rules, frames)
+            else:
+                _decode_all(image, rules, frames)
             if temp is None:
                 canonical = None
             elif stripped is not None:

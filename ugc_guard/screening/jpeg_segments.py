@@ -44,6 +44,8 @@ class StrippedImage:
     orientation: int | None
     stripped: tuple[str, ...]
     kept: tuple[str, ...]
+    frame: tuple[tuple[int, bytes], ...] = ()
+    """JPEG: the frame, scan and table segments kept (marker, payload), in file order (``jpeg_frame.check_frame``)."""
 
 
 def _reject(why: str) -> Problem:
@@ -59,6 +61,7 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
     stripped: list[str] = []
     kept: list[str] = []
     orientation: int | None = None
+    frame: list[tuple[int, bytes]] = []
     view, position, size = memoryview(data), 2, len(data)
     while True:
         while position < size and data[position] == 0xFF and position + 1 < size and data[position + 1] == 0xFF:
@@ -81,6 +84,7 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
         payload = view[position + 4 : end]
         if marker in _TABLES or marker == SOS:
             body.append(view[position:end])
+            frame.append((marker, bytes(payload)))
             if marker == SOS:
                 found = _NEXT_MARKER.search(data, end)
                 if found is None:
@@ -112,7 +116,7 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
         head.append(_segment(0xE1, b"Exif\0\0" + orientation_exif(orientation or 1)))
         kept.append("EXIF orientation")
     pieces = [b"\xff\xd8", *head, *body, b"\xff\xd9"]
-    return StrippedImage(b"".join(pieces), orientation, tuple(stripped), tuple(kept))
+    return StrippedImage(b"".join(pieces), orientation, tuple(stripped), tuple(kept), tuple(frame))
 
 
 def _app_name(marker: int, start: bytes) -> str:

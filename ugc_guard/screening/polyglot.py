@@ -142,7 +142,7 @@ def has_markup(data: bytes) -> bool:
 
 def _active(lowered: bytes) -> str | None:
     """What active content of the long, unmistakable kinds ``lowered`` holds (a few C-level searches)."""
-    if b"javascript:" in lowered or b"vbscript:" in lowered:
+    if _script_url(lowered):
         return "a script URL"
     if b"__halt_compiler" in lowered:
         return "a PHP instruction"
@@ -156,14 +156,30 @@ def _active(lowered: bytes) -> str | None:
     return "an event handler attribute" if _handler(_NAMED_HANDLER, lowered) else None
 
 
-def _handler(pattern: re.Pattern[bytes], lowered: bytes) -> bool:
-    """Whether ``pattern`` (an ``on…=`` attribute) matches after a separator an HTML parser accepts."""
-    separators = _ATTRIBUTE_SEPARATORS
-    position = lowered.find(b"on")
+def _script_url(lowered: bytes) -> bool:
+    """Whether ``lowered`` holds ``javascript:`` or ``vbscript:`` (one search for their common tail)."""
+    position = lowered.find(b"script:")
     while position >= 0:
-        if (position == 0 or lowered[position - 1] in separators) and pattern.match(lowered, position):
+        if lowered.endswith(b"java", 0, position) or lowered.endswith(b"vb", 0, position):
             return True
-        position = lowered.find(b"on", position + 2)
+        position = lowered.find(b"script:", position + 1)
+    return False
+
+
+def _handler(pattern: re.Pattern[bytes], lowered: bytes) -> bool:
+    """Whether ``pattern`` (an ``on…=`` attribute) matches after a separator an HTML parser accepts.
+
+    The pattern's own search finds each candidate (it starts with the literal ``on``: a C-level
+    scan), and only those are tested for the separator: about three times faster than stopping at
+    every ``on`` in Python.
+    """
+    separators = _ATTRIBUTE_SEPARATORS
+    found = pattern.search(lowered)
+    while found is not None:
+        position = found.start()
+        if position == 0 or lowered[position - 1] in separators:
+            return True
+        found = pattern.search(lowered, position + 1)
     return False
 
 
