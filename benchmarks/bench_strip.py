@@ -5,8 +5,8 @@ rounds of the modes interleaved: a camera-like 12-megapixel photo (4032×3024, E
 comment, an ICC profile) and the random-noise photo of ``bench_screening`` (~1,100×1,100 at quality
 80, the figure of the performance issue). CPU is ``time.process_time`` (user + system). Printed:
 
-- ``lossless``: ``images.strip_metadata`` (default): segments dropped, stripped bytes decoded at 1/8
-  scale, written to a temporary file and hashed;
+- ``lossless``: ``images.strip_metadata`` (default): segments dropped, the frame, scan and table
+  headers checked (``jpeg_frame``; no decode), written to a temporary file and hashed;
 - ``+ rights``: the same plus writing the XMP packet into the delivered copy and hashing it (what
   an accepted photo costs after recording);
 - ``re-encode``: ``images.reencode: true``, what every photo cost before: full decode, orientation

@@ -80,7 +80,7 @@ class ImageRules(Section):
     a rotated PNG or WebP, and GIF, are re-encoded). See docs/screening.md."""
     reencode: bool = False
     """Decode and re-encode every image instead (orientation applied): replaces the compressed data
-    with the encoder's own, at two to six times the CPU of the lossless strip (``benchmarks/bench_strip.py``)."""
+    with the encoder's own, at ten to forty times the CPU of the lossless strip (``benchmarks/bench_strip.py``)."""
 
 
 class TextRules(Section):
