@@ -405,7 +405,45 @@ def _png_with_bomb_text() -> bytes:
     return data[:33] + chunk + data[33:]
 
 
+def _jpeg_segment_starts(data: bytes, marker: int) -> list[int]:
+    found, position = [], 2
+    while data[position + 1] != 0xDA:
+        if data[position + 1] == marker:
+            found.append(position)
+        position += 2 + struct.unpack(">H", data[position + 2 : position + 4])[0]
+    return found + ([position] if marker == 0xDA else [])
+
+
+def _jpeg_huffman_not_a_prefix_code() -> bytes:
+    data = jpeg((256, 256))
+    at = _jpeg_segment_starts(data, 0xC4)[0] + 5  # the 16 code-length counts of the first table
+    counts = bytearray(data[at : at + 16])
+    longest = max(index for index, count in enumerate(counts) if count >= 2)
+    counts[longest] -= 2
+    counts[0] += 2  # as many symbols, but three codes of length 1: libjpeg says "Bogus Huffman table"
+    return data[:at] + bytes(counts) + data[at + 16 :]
+
+
+def _jpeg_undefined_quantisation_table() -> bytes:
+    data = jpeg((256, 256))
+    at = _jpeg_segment_starts(data, 0xC0)[0] + 4 + 8  # the first component's table number
+    return data[:at] + b"\x03" + data[at + 1 :]
+
+
+def _jpeg_scan_bomb() -> bytes:
+    """A progressive JPEG whose last scan is repeated until the image has 150 scans (every decoder pays for each)."""
+    out = io.BytesIO()
+    Image.new("L", (64, 64), 128).save(out, "JPEG", progressive=True)
+    data = out.getvalue()
+    last = data.rfind(b"\xff\xda")
+    scan = data[last:-2]
+    return data[:-2] + scan * (150 - data.count(b"\xff\xda")) + b"\xff\xd9"
+
+
 CONTENT = [
+    ("JPEG Huffman table not a prefix code", "a.jpg", "image/jpeg", _jpeg_huffman_not_a_prefix_code),
+    ("JPEG frame uses an undefined quantisation table", "a.jpg", "image/jpeg", _jpeg_undefined_quantisation_table),
+    ("JPEG with 150 scans (decoder CPU bomb)", "a.jpg", "image/jpeg", _jpeg_scan_bomb),
     ("30000x30000 PNG (decompression bomb)", "a.png", "image/png", lambda: samples.png_header(30000, 30000)),
     ("12001 pixels wide", "a.png", "image/png", lambda: samples.png_header(12001, 8)),
     ("height over the limit", "a.png", "image/png", lambda: samples.png_header(8, 12001)),
