@@ -46,13 +46,13 @@ def check_frame(segments: Sequence[tuple[int, bytes]]) -> bool:
     frame: int | None = None
     components: dict[int, tuple[int, int, int]] = {}  # id -> (h, v, quantisation table)
     quant: set[int] = set()
-    huffman: set[tuple[int, int]] = set()  # (class 0 DC / 1 AC, id)
+    huffman: dict[tuple[int, int], tuple[bool, int]] = {}  # (class 0 DC / 1 AC, id) -> (a prefix code, largest symbol)
     scans = 0
     for marker, payload in segments:
         if marker == DQT:
             quant |= _quant_tables(payload)
         elif marker == DHT:
-            huffman |= _huffman_tables(payload)
+            huffman.update(_huffman_tables(payload))  # a table defined again replaces the earlier one
         elif marker == DRI:
             if len(payload) != 2:
                 raise _reject("has a restart interval segment of the wrong length")
@@ -94,25 +94,23 @@ def _quant_tables(payload: bytes) -> set[int]:
     return found
 
 
-def _huffman_tables(payload: bytes) -> set[tuple[int, int]]:
-    found, position = set(), 0
+def _huffman_tables(payload: bytes) -> dict[tuple[int, int], tuple[bool, int]]:
+    """The tables of a DHT segment. Its lengths are checked here (libjpeg reads them with the marker);
+    whether a table is a prefix code and its DC symbols only when a scan uses it (as libjpeg derives it)."""
+    found, position = {}, 0
     while position < len(payload):
         if position + 17 > len(payload):
             raise _reject("has a Huffman table segment of the wrong length")
         kind, table = payload[position] >> 4, payload[position] & 0x0F
-        if kind > 1 or table > 3:
-            raise _reject("has a Huffman table with a bad class or number")
         counts = payload[position + 1 : position + 17]
         total = sum(counts)
         symbols = payload[position + 17 : position + 17 + total]
         if total > 256 or len(symbols) != total:
             raise _reject("has a Huffman table segment of the wrong length")
-        if not _prefix_code(counts):
-            raise _reject("has a Huffman table that is not a prefix code")
-        if kind == 0 and any(symbol > 15 for symbol in symbols):
-            raise _reject("has a DC Huffman table with a symbol above 15")
+        if kind > 1 or table > 3:
+            raise _reject("has a Huffman table with a bad class or number")
         position += 17 + total
-        found.add((kind, table))
+        found[(kind, table)] = (_prefix_code(counts), max(symbols, default=0))
     return found
 
 
@@ -147,7 +145,9 @@ def _frame_components(payload: bytes) -> dict[int, tuple[int, int, int]] | None:
     return components
 
 
-def _scan(payload: bytes, frame: int, components: dict[int, tuple[int, int, int]], quant: set[int], huffman: set[tuple[int, int]]) -> bool:
+def _scan(
+    payload: bytes, frame: int, components: dict[int, tuple[int, int, int]], quant: set[int], huffman: dict[tuple[int, int], tuple[bool, int]]
+) -> bool:
     """Check one scan header; False when it uses a Huffman table never defined (libjpeg-turbo then
     takes the standard tables, as Motion-JPEG frames expect: left to a decode)."""
     count = payload[0] if payload else 0
@@ -156,6 +156,13 @@ def _scan(payload: bytes, frame: int, components: dict[int, tuple[int, int, int]
     start, end, approximation = payload[1 + 2 * count], payload[2 + 2 * count], payload[3 + 2 * count]
     high, low = approximation >> 4, approximation & 0x0F
     progressive = frame == SOF_PROGRESSIVE
+    if progressive and (end > 63 or start > end or (start == 0 and end != 0) or (start > 0 and count != 1)):
+        raise _reject("has progressive scan parameters out of range")
+    if progressive and ((high != 0 and low != high - 1) or low > 13):
+        raise _reject("has a progressive refinement scan with bad successive-approximation bits")
+    # The tables a scan decodes with: a sequential scan both; a progressive one DC (first pass) or AC.
+    uses_dc = not progressive or (start == 0 and high == 0)
+    uses_ac = not progressive or start > 0
     seen: set[int] = set()
     blocks = 0
     for index in range(count):
@@ -167,17 +174,18 @@ def _scan(payload: bytes, frame: int, components: dict[int, tuple[int, int, int]
         blocks += h * v
         if quant_table not in quant:
             raise _reject("uses a quantisation table it never defines")
-        dc, ac = tables >> 4, tables & 0x0F
-        limit = 1 if frame == SOF_BASELINE else 3
-        if dc > limit or ac > limit:
-            raise _reject("has a scan with a bad Huffman table number")
-        needs_dc = not progressive or start == 0
-        needs_ac = not progressive or start > 0
-        if (needs_dc and high == 0 and (0, dc) not in huffman) or (needs_ac and (1, ac) not in huffman):
-            return False
+        for used, kind, table in ((uses_dc, 0, tables >> 4), (uses_ac, 1, tables & 0x0F)):
+            if not used:
+                continue
+            if table > 3:
+                raise _reject("has a scan with a bad Huffman table number")
+            if (kind, table) not in huffman:
+                return False
+            prefix_code, largest = huffman[(kind, table)]
+            if not prefix_code:
+                raise _reject("has a Huffman table that is not a prefix code")
+            if kind == 0 and largest > 15:
+                raise _reject("has a DC Huffman table with a symbol above 15")
     if count > 1 and blocks > _MAX_BLOCKS_IN_MCU:
         raise _reject("has a scan with too many blocks in one MCU")
-    bad_progression = end > 63 or start > end or (start == 0 and end != 0) or (start > 0 and count != 1) or high > 13 or low > 13
-    if progressive and bad_progression:
-        raise _reject("has progressive scan parameters out of range")
     return True
