@@ -76,3 +76,21 @@ def test_erased_subject_is_refused_on_the_one_round_trip_path(postgres_url: str)
         accept(ledger, "gone")
     assert ledger.verify().ok
     ledger.close()
+
+
+def test_the_group_commit_flush_waits_for_the_wal(postgres_url: str) -> None:
+    """A batch commits without waiting for its WAL flush; the flush that answers its callers must wait
+    for the WAL up to then. A small commit with ``synchronous_commit`` off (less than a WAL page, so
+    the WAL writer is not woken for it) is on disk once the flush returned."""
+    ledger = Ledger(postgres_url, secret=SECRET)
+    ledger.upgrade()
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as other:
+        other.execute("CREATE TABLE scratch (note text)")
+        other.execute("SET synchronous_commit TO off")
+        for attempt in range(5):
+            other.execute("INSERT INTO scratch VALUES (%s)", (f"unflushed {attempt}",))
+            written = other.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+            ledger._core.flush()
+            flushed = other.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", written).fetchone()
+            assert flushed == (True,), attempt
+    ledger.close()

@@ -87,10 +87,18 @@ def append_postgres(
 def flush_wal(connection: Connection) -> None:
     """Return once the WAL up to now is on disk: a durable commit of a transaction that wrote to
     ``ledger_flush_seq`` (migration 0008) waits for the flush up to its own commit record, which every
-    commit this process made before lies below. Raises what the driver raises (connection lost…)."""
+    commit this process made before lies below. Raises what the driver raises (connection lost…).
+
+    ``connection`` must have no transaction open: the statement runs as its own transaction (autocommit,
+    one round trip), committed with the session's ``synchronous_commit`` (on)."""
     raw = Raw(connection)
-    raw.execute("SELECT setval('ledger_flush_seq', 1)")
-    connection.commit()
+    driver = connection.connection.driver_connection
+    with raw.wrapped(_FLUSH):
+        driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            raw.cursor.execute(_FLUSH)
+        finally:
+            driver.autocommit = False  # type: ignore[union-attr]
 
 
 def _keys(connection: Connection, sealer: Sealer, campaign: str, subjects: list[str], wrapped: dict[str, bytes]) -> dict[str, bytes]:
@@ -121,6 +129,7 @@ def array_literal(values: list[Any]) -> str:
     return "{" + ",".join(items) + "}"
 
 
+_FLUSH = "SELECT setval('ledger_flush_seq', 1)"
 _IDS = "SELECT array(SELECT nextval('ledger_entries_id_seq') FROM generate_series(1, %s))"
 # one primary-key lookup per subject (a join on the unnested names, not a filter over the campaign's keys)
 _KEY_ROWS = ("FROM unnest(%s::text[]) AS wanted(subject) JOIN ledger_subject_keys k "
