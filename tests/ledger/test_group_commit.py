@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -20,8 +21,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import event, exc
 
-from ugc_guard.ledger import AsyncLedger, Ledger, LedgerUnavailable, Receipt, SubjectErased
+from ugc_guard.ledger import AgeResult, AsyncLedger, Ledger, LedgerUnavailable, Receipt, SubjectErased
+from ugc_guard.ledger.batching import GroupCommit
 from ugc_guard.ledger.prooflog import ProofLog
+from ugc_guard.ledger.rawsql import Upsert, merged
 from ugc_guard.proof.keys import parse_jwks
 from ugc_guard.proof.receipt import verify_receipt
 
@@ -245,3 +248,75 @@ def test_group_commit_off_gives_each_call_its_own_transaction(ledger_url: str) -
     assert [receipt.position for receipt in receipts] == [2, 4, 6]
     assert ledger.verify().ok
     ledger.close()
+
+
+def in_order(ledger: Ledger, calls: list[Callable[[], Any]]) -> tuple[list[Any], list[int]]:
+    """Run ``calls`` in threads, queued in exactly this order behind a leader (its transaction held until
+    all are queued), so every call but the first lands in one batch in that order; return each call's
+    result or exception and the batch sizes."""
+    core = ledger._core
+    assert core.group is not None
+    entered, release = threading.Event(), threading.Event()
+
+    def held(campaign: str, drafts: Any, after: Any) -> Any:
+        entered.set()
+        release.wait()
+        return core._append(campaign, drafts, after)
+
+    core.group = group = GroupCommit(held, flush=core.group._flush)
+    sizes = batches_of(ledger)
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = calls[index]()
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    threads[0].start()
+    entered.wait()
+    for index, thread in enumerate(threads[1:], start=1):
+        thread.start()
+        while group.waiting(CAMPAIGN) < index:
+            time.sleep(0.002)
+    release.set()
+    for thread in threads:
+        thread.join()
+    return outcomes, sizes
+
+
+def test_status_rows_of_one_batch_land_as_if_written_one_after_another(ledger: Ledger) -> None:
+    """The status rows of a batch go to the database together, yet the result is that of each caller's
+    in turn: a later row for the same subject wins, and a caller's own statements (a withdrawal's
+    UPDATE) come after the rows of the callers before it and before those after it."""
+    minor = AgeResult("13-15", "birth_date", "self-declared", reconfirm_due=dt.date(2030, 5, 1))
+    calls: list[Callable[[], Any]] = [
+        lambda: accept(ledger, "lead"),
+        lambda: accept(ledger, "s"),
+        lambda: accept(ledger, "t", age=None),
+        lambda: ledger.record_age_result(CAMPAIGN, "s", minor),
+        lambda: ledger.withdraw_consent(CAMPAIGN, "s", "processing", []),
+        lambda: accept(ledger, "t"),
+        lambda: accept(ledger, "u"),
+        lambda: ledger.record_age_result(CAMPAIGN, "u", minor),
+    ]
+    outcomes, sizes = in_order(ledger, calls)
+    assert all(isinstance(outcome, Receipt) for outcome in outcomes), outcomes
+    assert sizes == [1, len(calls) - 1]
+    s, t, u = (ledger.subject_status(CAMPAIGN, subject) for subject in ("s", "t", "u"))
+    assert (s.terms_version, s.acceptance_id) == (None, None)  # the withdrawal came after the acceptance
+    assert (s.age_band, s.reconfirm, s.reconfirm_due, s.capacity) == ("13-15", True, dt.date(2030, 5, 1), "self")
+    assert (t.terms_version, t.acceptance_id, t.age_band) == (TERMS.version, outcomes[5].entry_id, "18+")
+    assert (u.acceptance_id, u.age_band, u.reconfirm, u.reconfirm_due) == (outcomes[6].entry_id, "13-15", True, dt.date(2030, 5, 1))
+    assert u.accepted_at is not None and u.guardian_status == "none" and not u.erased
+    assert ledger.verify().ok
+
+
+def test_merged_rows_equal_upserting_one_after_another() -> None:
+    first = Upsert("status", ("k",), {"k": 1, "a": "a1", "b": "default", "c": "c1"}, ("a", "c"))
+    second = Upsert("status", ("k",), {"k": 1, "a": "a2", "b": "default again", "d": "d2"}, ("a", "d"))
+    other = Upsert("status", ("k",), {"k": 2, "a": "x", "b": "y", "c": "z"}, ("a",))
+    rows = merged([first, other, second])
+    # the second finds the row the first made: only its update columns count, the first's stay
+    assert rows == [Upsert("status", ("k",), {"k": 1, "a": "a2", "b": "default", "c": "c1", "d": "d2"}, ("a", "c", "d")), other]

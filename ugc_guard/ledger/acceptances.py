@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from .canonical import utc_text
 from .chain import Draft, Stored
 from .core import LedgerCore
+from .drafting import DerivedRows
 from .inputs import AgeResult, ClientInfo, LicenceShown, TermsShown
+from .rawsql import Upsert
 from .receipts import Receipt, receipt_for
-from .status import upsert_subject
+from .status import subject_row
 
 __all__ = ["record_acceptance", "record_age_result"]
 
@@ -51,7 +51,7 @@ def record_acceptance(
     ref = -1 if age is not None else None  # the acceptance refers to its age result, appended just before
     drafts.append(Draft("terms_acceptance", subject, payload, core.evidence(client), ref=ref, terms_version=terms.version))
 
-    def after(connection: Connection, stored: list[Stored]) -> None:
+    def status(stored: list[Stored]) -> list[Upsert]:
         acceptance = stored[-1]
         values: dict[str, Any] = {
             "terms_version": terms.version, "acceptance_id": acceptance.id, "accepted_at": acceptance.recorded_at,
@@ -60,9 +60,9 @@ def record_acceptance(
         if age is not None:
             values |= {"age_band": age.band, "age_assurance": age.assurance, "reconfirm": age.reconfirm_at_majority,
                        "reconfirm_due": age.reconfirm_due}
-        upsert_subject(connection, campaign, subject, acceptance.recorded_at, **values)
+        return [subject_row(campaign, subject, acceptance.recorded_at, **values)]
 
-    stored = core.append(campaign, drafts, after)
+    stored = core.append(campaign, drafts, DerivedRows(status))
     return receipt_for(stored, main=len(stored) - 1)
 
 
@@ -71,8 +71,8 @@ def record_age_result(core: LedgerCore, campaign: str, subject: str, age: AgeRes
     make it the subject's current age band; return its receipt."""
     draft = Draft("age_result", subject, _age_payload(age))
 
-    def after(connection: Connection, stored: list[Stored]) -> None:
-        upsert_subject(connection, campaign, subject, stored[0].recorded_at, age_band=age.band, age_assurance=age.assurance,
-                       reconfirm=age.reconfirm_at_majority, reconfirm_due=age.reconfirm_due)
+    def status(stored: list[Stored]) -> list[Upsert]:
+        return [subject_row(campaign, subject, stored[0].recorded_at, age_band=age.band, age_assurance=age.assurance,
+                            reconfirm=age.reconfirm_at_majority, reconfirm_due=age.reconfirm_due)]
 
-    return receipt_for(core.append(campaign, [draft], after))
+    return receipt_for(core.append(campaign, [draft], DerivedRows(status)))

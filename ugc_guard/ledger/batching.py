@@ -30,8 +30,9 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 
-from .drafting import AfterAppend, CommittedButWrong, Draft, Stored
+from .drafting import AfterAppend, CommittedButWrong, DerivedRows, Draft, Stored
 from .errors import LedgerError, LedgerUnavailable
+from .rawsql import Raw, Upsert
 
 __all__ = ["MAX_ENTRIES", "GroupCommit"]
 
@@ -156,7 +157,8 @@ class GroupCommit:
 
 def _combined(batch: list[_Call]) -> tuple[list[Draft], AfterAppend | None]:
     """Return the drafts of all calls in order (a ref to the i-th draft of the same call shifted by the
-    drafts before it) and one ``after`` that runs each call's own on its own entries."""
+    drafts before it) and one ``after`` that runs each call's own on its own entries, in order; the rows
+    of consecutive :class:`DerivedRows` go to the database together, before the next other ``after``."""
     if len(batch) == 1:
         return list(batch[0].drafts), batch[0].after
     drafts: list[Draft] = []
@@ -167,10 +169,19 @@ def _combined(batch: list[_Call]) -> tuple[list[Draft], AfterAppend | None]:
 
     def after(connection: Connection, stored: list[Stored]) -> None:
         offset = 0
+        rows: list[Upsert] = []
         for call in batch:
-            if call.after is not None:
-                call.after(connection, stored[offset : offset + len(call.drafts)])
+            own = stored[offset : offset + len(call.drafts)]
             offset += len(call.drafts)
+            if isinstance(call.after, DerivedRows):
+                rows.extend(call.after.rows(own))
+            elif call.after is not None:
+                if rows:
+                    Raw(connection).upsert_rows(rows)
+                    rows = []
+                call.after(connection, own)
+        if rows:
+            Raw(connection).upsert_rows(rows)
 
     return drafts, after
 

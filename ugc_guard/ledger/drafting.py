@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 from .canonical import body_json
 from .crypto import Sealer, seal_context
 from .errors import LedgerError, SubjectErased
-from .rawsql import Raw
+from .rawsql import Raw, Upsert
 
-__all__ = ["AfterAppend", "CommittedButWrong", "Draft", "Stored", "keys_for", "prepare", "subject_key"]
+__all__ = ["AfterAppend", "CommittedButWrong", "DerivedRows", "Draft", "Stored", "keys_for", "prepare", "subject_key"]
 
 
 @dataclass(slots=True)
@@ -52,6 +52,20 @@ class Stored:
 
 
 AfterAppend = Callable[[Connection, list[Stored]], None]
+
+
+class DerivedRows:
+    """An ``after`` that only upserts rows computed from the stored entries (it reads nothing and
+    writes nothing else). Called, it writes its rows; group commit instead writes the rows of
+    consecutive such callers of one batch together, one statement per table, as if one after another."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Callable[[list[Stored]], list[Upsert]]) -> None:
+        self.rows = rows
+
+    def __call__(self, connection: Connection, stored: list[Stored]) -> None:
+        Raw(connection).upsert_rows(self.rows(stored))
 
 
 class CommittedButWrong(LedgerError):

@@ -8,18 +8,48 @@ placeholder style and how times are bound (SQLite stores SQLAlchemy's naive-UTC 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["Raw"]
+__all__ = ["Raw", "Upsert", "merged"]
 
 ENTRY_COLUMNS = ("id", "campaign", "position", "kind", "subject", "recorded_at", "ref", "content_sha256", "terms_version",
                  "status", "body", "previous_hash", "hash")
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """One row to INSERT … ON CONFLICT (``keys``) DO UPDATE SET the ``update`` columns; ``values`` holds
+    every inserted column (the key columns among them)."""
+
+    table: str
+    keys: tuple[str, ...]
+    values: dict[str, Any]
+    update: tuple[str, ...]
+
+
+def merged(rows: Sequence[Upsert]) -> list[Upsert]:
+    """Return ``rows`` with every later row for the same table and key folded into the first: the same
+    result as upserting them one after another (the second of two finds the row and sets only its
+    ``update`` columns), but at most one row per key, as one multi-row upsert statement needs."""
+    folded: dict[tuple[Any, ...], Upsert] = {}
+    for row in rows:
+        key = (row.table, row.keys, *(row.values[column] for column in row.keys))
+        earlier = folded.get(key)
+        if earlier is None:
+            folded[key] = row
+            continue
+        values = earlier.values | {column: row.values[column] for column in row.update}
+        update = earlier.update + tuple(column for column in row.update if column not in earlier.update)
+        folded[key] = Upsert(row.table, row.keys, values, update)
+    return list(folded.values())
 
 
 class Raw:
@@ -66,17 +96,51 @@ class Raw:
 
     def upsert(self, table: str, keys: tuple[str, ...], values: dict[str, Any], update: tuple[str, ...]) -> None:
         """INSERT … ON CONFLICT (keys) DO UPDATE SET the ``update`` columns (same syntax on both databases)."""
-        columns = tuple(values)
-        placeholders = ", ".join("?" for _ in columns)
-        assignments = ", ".join(f"{column} = excluded.{column}" for column in update)
-        statement = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
-                     f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}")
-        self.execute(statement, tuple(self.value(values[column]) for column in columns))
+        self.upsert_rows([Upsert(table, keys, values, update)])
+
+    def upsert_rows(self, rows: Sequence[Upsert]) -> None:
+        """Upsert ``rows`` as if one after another, in one statement per table and set of columns
+        (rows for the same key folded by :func:`merged` first)."""
+        groups: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], list[Upsert]] = {}
+        for row in merged(rows):
+            groups.setdefault((row.table, row.keys, tuple(row.values), row.update), []).append(row)
+        for (table, keys, columns, update), group in groups.items():
+            if self.postgres:  # one JSON parameter typed by the table's own row type: psycopg re-parses a query of over 50 parameters each time
+                text = _json([row.values for row in group])
+                self.execute(_upsert_json(table, keys, columns, update), (text,))
+            else:
+                params = tuple(self.value(value) for row in group for value in row.values.values())
+                self.execute(_upsert(table, keys, columns, update, len(group)), params)
 
 
 @cache
 def _pyformat(statement: str) -> str:
     return statement.replace("%", "%%").replace("?", "%s")
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, dt.date):  # datetime too: ISO 8601 with microseconds and offset, exact for timestamptz
+        return value.isoformat()
+    raise TypeError(f"no JSON form for a {type(value).__name__} in an upserted row")
+
+
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_value).encode
+
+
+@lru_cache(maxsize=64)
+def _upsert_json(table: str, keys: tuple[str, ...], columns: tuple[str, ...], update: tuple[str, ...]) -> str:
+    names = ", ".join(columns)
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in update)
+    return (f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, ?::json) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}")
+
+
+@lru_cache(maxsize=512)
+def _upsert(table: str, keys: tuple[str, ...], columns: tuple[str, ...], update: tuple[str, ...], count: int) -> str:
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in update)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}")
 
 
 @cache

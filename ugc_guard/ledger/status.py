@@ -14,10 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from .models import SubjectStatusRow, SubmissionStatusRow
-from .rawsql import Raw
+from .rawsql import Raw, Upsert
 
 __all__ = [
-    "GuardianState", "SubjectStatus", "read_status", "set_submission_status", "submission_statuses", "upsert_subject",
+    "GuardianState", "SubjectStatus", "read_status", "set_submission_status", "subject_row", "submission_status_row",
+    "submission_statuses", "upsert_subject",
 ]
 
 GuardianState = Literal["none", "pending", "confirmed", "withdrawn"]
@@ -64,11 +65,18 @@ def status_of(row: Any) -> SubjectStatus:
     )
 
 
+def subject_row(campaign: str, subject: str, now: dt.datetime, **values: Any) -> Upsert:
+    """Return the upsert of the subject's status row that sets only the columns in ``values``."""
+    row = {"campaign": campaign, "subject": subject, **_SUBJECT_DEFAULTS, **values, "updated_at": now}
+    return Upsert("ledger_subject_status", ("campaign", "subject"), row, (*values, "updated_at"))
+
+
+_SUBJECT_DEFAULTS: dict[str, Any] = {"guardian_status": "none", "guardians_confirmed": 0, "reconfirm": False, "erased": False}
+
+
 def upsert_subject(connection: Connection, campaign: str, subject: str, now: dt.datetime, **values: Any) -> None:
     """Insert or update the subject's status row, setting only the columns in ``values``."""
-    defaults: dict[str, Any] = {"guardian_status": "none", "guardians_confirmed": 0, "reconfirm": False, "erased": False}
-    row = {"campaign": campaign, "subject": subject, **defaults, **values, "updated_at": now}
-    Raw(connection).upsert("ledger_subject_status", ("campaign", "subject"), row, (*values, "updated_at"))
+    Raw(connection).upsert_rows([subject_row(campaign, subject, now, **values)])
 
 
 def guardian_changed(connection: Connection, campaign: str, subject: str, acceptance_id: int | None, now: dt.datetime,
@@ -92,13 +100,19 @@ def _at_least_zero(expression: Any) -> Any:
     return case((expression < 0, 0), else_=expression)
 
 
-def set_submission_status(connection: Connection, submission_id: int, campaign: str, subject: str | None, status: str,
-                          now: dt.datetime, owner: str | None = None) -> None:
-    """Record a submission's current status (insert on first status, update afterwards); ``owner`` names
-    the worker process that recorded a ``received`` submission."""
+def submission_status_row(submission_id: int, campaign: str, subject: str | None, status: str, now: dt.datetime,
+                          owner: str | None = None) -> Upsert:
+    """Return the upsert that records a submission's current status (insert on first status, update
+    afterwards); ``owner`` names the worker process that recorded a ``received`` submission."""
     row = {"submission_id": submission_id, "campaign": campaign, "subject": subject, "status": status, "updated_at": now,
            "owner": owner}
-    Raw(connection).upsert("ledger_submission_status", ("submission_id",), row, ("status", "updated_at"))
+    return Upsert("ledger_submission_status", ("submission_id",), row, ("status", "updated_at"))
+
+
+def set_submission_status(connection: Connection, submission_id: int, campaign: str, subject: str | None, status: str,
+                          now: dt.datetime, owner: str | None = None) -> None:
+    """Record a submission's current status (see :func:`submission_status_row`)."""
+    Raw(connection).upsert_rows([submission_status_row(submission_id, campaign, subject, status, now, owner)])
 
 
 def submission_statuses(connection: Connection, submission_ids: list[int]) -> dict[int, str]:

@@ -18,12 +18,13 @@ from sqlalchemy.engine import Connection
 
 from .chain import Draft, Stored
 from .core import LedgerCore
+from .drafting import DerivedRows
 from .errors import EntryNotFound, LedgerError
 from .inputs import SUBMISSION_STATUSES, ClientInfo, LicenceGrant, PortraitGrant, SubmissionFacts
 from .models import Entry
-from .rawsql import Raw
+from .rawsql import Raw, Upsert
 from .receipts import Receipt, receipt_for
-from .status import set_submission_status, submission_statuses
+from .status import submission_status_row, submission_statuses
 from .workers import this_worker
 
 __all__ = ["RECEIVED", "SubmissionReceipt", "record_submission", "record_submission_status", "settle_submissions",
@@ -70,10 +71,10 @@ def record_submission(
         "withdrawable": portrait.withdrawable, "others": portrait.others,
     }, ref=-1, content_sha256=grant_hash)
 
-    def after(connection: Connection, stored: list[Stored]) -> None:
-        set_submission_status(connection, stored[0].id, campaign, subject, RECEIVED, stored[0].recorded_at, this_worker())
+    def status(stored: list[Stored]) -> list[Upsert]:
+        return [submission_status_row(stored[0].id, campaign, subject, RECEIVED, stored[0].recorded_at, this_worker())]
 
-    stored = core.append(campaign, [submission, licence_draft, portrait_draft], after)
+    stored = core.append(campaign, [submission, licence_draft, portrait_draft], DerivedRows(status))
     return SubmissionReceipt(stored[0].id, receipt_for(stored))
 
 
@@ -99,10 +100,10 @@ def record_submission_status(core: LedgerCore, submission_id: int, status: str, 
     draft = Draft("submission_status", row.subject, {"submission_entry": submission_id, "status": status, "reason": reason},
                   ref=submission_id, status=status)
 
-    def after(connection: Connection, stored: list[Stored]) -> None:
-        set_submission_status(connection, submission_id, row.campaign, row.subject, status, stored[0].recorded_at)
+    def status_row(stored: list[Stored]) -> list[Upsert]:
+        return [submission_status_row(submission_id, row.campaign, row.subject, status, stored[0].recorded_at)]
 
-    return receipt_for(core.append(row.campaign, [draft], after))
+    return receipt_for(core.append(row.campaign, [draft], DerivedRows(status_row)))
 
 
 class _Moved(Exception):
