@@ -48,7 +48,8 @@ class _Call:
 
     def __init__(self, drafts: Sequence[Draft], after: AfterAppend | None) -> None:
         self.drafts, self.after = drafts, after
-        self.done = threading.Event()
+        self.done = threading.Lock()  # held until the caller may go on (led or answered): released exactly once
+        self.done.acquire()
         self.lead = False
         self.stored: list[Stored] | None = None
         self.error: BaseException | None = None
@@ -86,7 +87,7 @@ class GroupCommit:
                 call.lead = True
             queue.append(call)
         if not call.lead:
-            call.done.wait()
+            call.done.acquire()
         if call.lead:
             self._lead(campaign, queue)
         if call.error is not None:
@@ -107,14 +108,15 @@ class GroupCommit:
             with self._lock:
                 if queue:
                     queue[0].lead = True
-                    queue[0].done.set()
+                    queue[0].done.release()
                 else:
                     del self._queues[campaign]
             self._durable(batch)  # the next batch runs meanwhile: commits share WAL flushes
-            for call in batch:
+            for index, call in enumerate(batch):
                 if call.stored is None and call.error is None:  # the leader was interrupted (KeyboardInterrupt…)
                     call.error = LedgerError("the append was interrupted; it may or may not have been recorded")
-                call.done.set()
+                if index:  # batch[0] is the leader itself, already going on
+                    call.done.release()
 
     def _run(self, campaign: str, batch: list[_Call]) -> None:
         drafts, after = _combined(batch)

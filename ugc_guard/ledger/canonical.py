@@ -85,12 +85,18 @@ def entry_hash(header: str, body: str) -> str:
     return digest.hexdigest()
 
 
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def _reject_floats(value: Any) -> None:
     if isinstance(value, float):
         raise TypeError("ledger payloads hold no floats (their text form is not canonical); use integers or strings")
     if isinstance(value, dict):
-        for item in value.values():
-            _reject_floats(item)
+        items: Any = value.values()
     elif isinstance(value, list | tuple):
-        for item in value:
+        items = value
+    else:
+        return
+    for item in items:
+        if type(item) not in _LEAVES:  # exact types: a str, int… subclass is looked at as before
             _reject_floats(item)

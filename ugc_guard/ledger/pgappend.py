@@ -1,7 +1,7 @@
 """The PostgreSQL append path: two round trips per batch, the chain lock held only inside the second.
 
 Everything but position and previous hash is computed before the lock; then one pipelined round trip
-calls ``ugc_ledger_append`` (lock, hash, insert, tree tiles; migrations 0003 and 0006), the derived
+(BEGIN with it) calls ``ugc_ledger_append`` (lock, hash, insert, tree tiles; migrations 0003 and 0006), the derived
 status updates and COMMIT, so no client scheduling delay ever happens while the chain head is locked.
 """
 
@@ -30,21 +30,27 @@ def append_postgres(
     ``defer_flush`` commits without waiting for the WAL flush, so the chain lock is released at once;
     the caller must then run :func:`flush_wal` before it tells anyone the entries are recorded.
 
-    The first round trip (BEGIN, new ids, the wrapped keys of the subjects with personal fields, for
-    durability=normal ``synchronous_commit``) takes no lock; a subject's first key is created, and an
-    erased one refused with :class:`SubjectErased`, by :func:`subject_key`."""
+    The first round trip (new ids, the wrapped keys of the subjects with personal fields) takes no lock
+    and runs before the transaction (autocommit: nextval is not transactional, and one read needs no
+    BEGIN of its own, nor the client CPU of a pipeline to send one with it); a subject's first key is
+    created, in the transaction, and an erased one refused with :class:`SubjectErased`, by
+    :func:`subject_key`. The connection must have no transaction open yet."""
     raw = Raw(connection)
     driver = connection.connection.driver_connection
     subjects = sorted({draft.subject for draft in drafts if draft.personal and draft.subject})
-    statement = _START[(bool(subjects), durable and not defer_flush)]
+    statement = _START[bool(subjects)]
     params: tuple[Any, ...] = (len(drafts),)
     if subjects:
         params += (array_literal(list(subjects)), campaign) * 2
-    with raw.wrapped(statement), driver.pipeline():  # type: ignore[union-attr]
-        # planned with its values each time: a generic plan made while the keys table was small would
-        # scan the campaign's keys instead of looking each subject up
-        raw.cursor.execute(statement, params, prepare=False if subjects else None)
-        entry_ids, names, wrapped = raw.cursor.fetchone()[:3]
+    with raw.wrapped(statement):
+        driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            # planned with its values each time: a generic plan made while the keys table was small would
+            # scan the campaign's keys instead of looking each subject up
+            raw.cursor.execute(statement, params, prepare=False if subjects else None)
+            entry_ids, names, wrapped = raw.cursor.fetchone()
+        finally:
+            driver.autocommit = False  # type: ignore[union-attr]
     entry_ids = sorted(entry_ids)
     keys = _keys(connection, sealer, campaign, subjects, dict(zip(names or [], wrapped or [], strict=True)))
     now = dt.datetime.now(dt.UTC)
@@ -63,18 +69,14 @@ def append_postgres(
                    for draft, entry_id, ref, payload, _body in prepared]
     with raw.wrapped("SELECT ugc_ledger_append(...)"):
         with driver.pipeline():  # type: ignore[union-attr]
-            raw.cursor.execute(
-                "SELECT entry_position, entry_previous, entry_hash FROM ugc_ledger_append("
-                "%s, %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-                "%s::text[], %s)", (campaign, *[array_literal(column) for column in columns], now),
-            )
+            raw.cursor.execute(_APPEND[durable and not defer_flush], (campaign, *[array_literal(column) for column in columns], now))
             results = raw.cursor
             if after is not None:
                 after(connection, provisional)
             driver.commit()  # type: ignore[union-attr]
         rows = results.fetchall()
     stored = []
-    for (draft, entry_id, ref, payload, body), (position, previous, digest) in zip(prepared, rows, strict=True):
+    for (draft, entry_id, ref, payload, body), (position, previous, digest, *_) in zip(prepared, rows, strict=True):
         header = header_json(entry_id, campaign, position, previous, draft.kind, draft.subject, moment, ref,
                              draft.content_sha256, draft.terms_version, draft.status)
         if entry_hash(header, body) != digest:
@@ -136,8 +138,13 @@ _KEY_ROWS = ("FROM unnest(%s::text[]) AS wanted(subject) JOIN ledger_subject_key
              "ON k.campaign = %s AND k.subject = wanted.subject")
 _KEYS = (f", (SELECT array_agg(k.subject ORDER BY k.subject) {_KEY_ROWS})"
          f", (SELECT array_agg(coalesce(k.wrapped_key, ''::bytea) ORDER BY k.subject) {_KEY_ROWS})")
-_START = {
-    (with_keys, durable): _IDS + (_KEYS if with_keys else ", NULL::text[], NULL::bytea[]")
+_START = {with_keys: _IDS + (_KEYS if with_keys else ", NULL::text[], NULL::bytea[]") for with_keys in (False, True)}
+# durability=normal, or a batch whose flush its caller awaits: this transaction commits without waiting for
+# its WAL flush (set_config in the select list runs for every row returned, and a batch returns at least one)
+_APPEND = {
+    durable: "SELECT entry_position, entry_previous, entry_hash"
     + ("" if durable else ", set_config('synchronous_commit', 'off', true)")
-    for with_keys in (False, True) for durable in (False, True)
+    + " FROM ugc_ledger_append(%s, %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[], %s)"
+    for durable in (False, True)
 }
