@@ -120,15 +120,11 @@ def array_literal(values: list[Any]) -> str:
     """Return a PostgreSQL array literal of strings, integers and None: one text parameter that the
     server parses, instead of psycopg's per-element array adaptation in Python (about a fifth of an append's
     client CPU)."""
-    items = []
-    for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, int):
-            items.append(str(value))
-        else:
-            items.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(items) + "}"
+    return "{" + ",".join([
+        "NULL" if value is None else str(value) if isinstance(value, int)
+        else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for value in values
+    ]) + "}"
 
 
 _FLUSH = "SELECT setval('ledger_flush_seq', 1)"
