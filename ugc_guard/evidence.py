@@ -24,7 +24,7 @@ IPV6_PREFIX = 48
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
     """Return a 32-byte key for one ``purpose`` derived from the site secret (HMAC-SHA256)."""
-    return hmac.digest(secret, b"ugc-guard/" + purpose.encode(), "sha256")  # one-shot, in C: the same bytes as hmac.new
+    return hmac.new(secret, b"ugc-guard/" + purpose.encode(), hashlib.sha256).digest()
 
 
 def client_address_evidence(address: str | None, mode: AddressMode, secret: bytes | None) -> str | None:
@@ -48,7 +48,8 @@ def client_address_evidence(address: str | None, mode: AddressMode, secret: byte
     if not secret:
         raise ValueError("a keyed hash of the client address needs the site secret")
     normalised = str(parsed) if parsed is not None else address.strip()
-    return "hmac-sha256:" + hmac.digest(derive_key(secret, "client-address"), normalised.encode(), "sha256").hex()
+    digest = hmac.new(derive_key(secret, "client-address"), normalised.encode(), hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest}"
 
 
 def user_agent_evidence(user_agent: str | None, mode: UserAgentMode, secret: bytes | None) -> str | None:
@@ -58,7 +59,7 @@ def user_agent_evidence(user_agent: str | None, mode: UserAgentMode, secret: byt
         return None
     data = user_agent.encode("utf-8", "replace")
     if secret:
-        return "hmac-sha256:" + hmac.digest(derive_key(secret, "user-agent"), data, "sha256").hex()
+        return "hmac-sha256:" + hmac.new(derive_key(secret, "user-agent"), data, hashlib.sha256).hexdigest()
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
