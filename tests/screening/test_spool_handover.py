@@ -10,7 +10,7 @@ import threading
 import anyio
 import pytest
 
-from ugc_guard.screening import spool as spool_module
+from ugc_guard.screening import spool_threads
 from ugc_guard.screening.spool import BATCH_BYTES, BodySpool
 from ugc_guard.screening.tempfiles import TempFiles
 
@@ -37,7 +37,7 @@ def test_a_large_body_is_stored_and_hashed_exactly_and_no_job_is_left_queued() -
         _receive(spool, body, hasher)
         assert hasher.hexdigest() == hashlib.sha256(body).hexdigest()
         assert spool.pread(len(body) + 1, 0) == body
-        assert spool_module._HANDOVER.queued == 0
+        assert spool_threads.HANDOVER.queued == 0
     finally:
         temp.remove()
 
@@ -54,7 +54,7 @@ def test_a_failing_batch_is_reported_and_its_jobs_are_no_longer_counted() -> Non
         with pytest.raises(OSError):
             _receive(spool, body, hashlib.sha256())
         spool._fd = None
-        assert spool_module._HANDOVER.queued == 0
+        assert spool_threads.HANDOVER.queued == 0
     finally:
         temp.remove()
 
@@ -78,10 +78,10 @@ def test_the_loop_waits_for_a_start_only_while_threads_are_free(monkeypatch: pyt
 
     monkeypatch.setattr(threading, "Event", _CountingEvent)
     _CountingEvent.waits = []
-    handover = spool_module._Handover(threads)
+    handover = spool_threads.Handover(threads)
     jobs = handover.submit([(job, ())])
     assert handover.queued == 1 and ran == []
-    assert _CountingEvent.waits == [spool_module._START_WAIT] * waits
+    assert _CountingEvent.waits == [spool_threads.START_WAIT] * waits
     gate.release()
     jobs[0].result(timeout=10)
     assert ran == [1] and handover.queued == 0
