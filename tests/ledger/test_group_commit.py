@@ -71,10 +71,8 @@ def batches_of(ledger: Ledger) -> list[int]:
     return sizes
 
 
-def run_together(ledger: Ledger, url: str, calls: list[Callable[[], Any]], before_release: Callable[[], None] = lambda: None
-                 ) -> list[Any]:
-    """Run ``calls`` in threads while the chain is held until all but the leader queue; return each
-    call's result or exception."""
+def threads_for(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[threading.Thread]]:
+    """Return the list each call's result or exception lands in, and a thread (not started) per call."""
     outcomes: list[Any] = [None] * len(calls)
 
     def run(index: int) -> None:
@@ -83,8 +81,15 @@ def run_together(ledger: Ledger, url: str, calls: list[Callable[[], Any]], befor
         except Exception as error:
             outcomes[index] = error
 
+    return outcomes, [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+
+
+def run_together(ledger: Ledger, url: str, calls: list[Callable[[], Any]], before_release: Callable[[], None] = lambda: None
+                 ) -> list[Any]:
+    """Run ``calls`` in threads while the chain is held until all but the leader queue; return each
+    call's result or exception."""
+    outcomes, threads = threads_for(calls)
     with chain_held(url) as release:
-        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
         for thread in threads:
             thread.start()
         wait_for_queue(ledger, len(calls) - 1)
@@ -265,15 +270,7 @@ def in_order(ledger: Ledger, calls: list[Callable[[], Any]]) -> tuple[list[Any],
 
     core.group = group = GroupCommit(held, flush=core.group._flush)
     sizes = batches_of(ledger)
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            outcomes[index] = calls[index]()
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    outcomes, threads = threads_for(calls)
     threads[0].start()
     entered.wait()
     for index, thread in enumerate(threads[1:], start=1):
