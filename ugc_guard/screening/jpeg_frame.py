@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..problems import Problem
+from .jpeg_segments import reject_jpeg
 
 __all__ = ["MAX_SCANS", "check_frame"]
 
@@ -31,10 +31,6 @@ SOF_BASELINE, SOF_EXTENDED, SOF_PROGRESSIVE = 0xC0, 0xC1, 0xC2
 DHT, DQT, DRI, SOS = 0xC4, 0xDB, 0xDD, 0xDA
 _KNOWN_FRAMES = (SOF_BASELINE, SOF_EXTENDED, SOF_PROGRESSIVE)
 _MAX_BLOCKS_IN_MCU = 10
-
-
-def _reject(why: str) -> Problem:
-    return Problem("content-rejected", f"the JPEG {why}")
 
 
 def check_frame(segments: Sequence[tuple[int, bytes]]) -> bool:
@@ -55,10 +51,10 @@ def check_frame(segments: Sequence[tuple[int, bytes]]) -> bool:
             huffman.update(_huffman_tables(payload))  # a table defined again replaces the earlier one
         elif marker == DRI:
             if len(payload) != 2:
-                raise _reject("has a restart interval segment of the wrong length")
+                raise reject_jpeg("has a restart interval segment of the wrong length")
         elif 0xC0 <= marker <= 0xCF and marker not in (DHT, 0xC8, 0xCC):
             if frame is not None:
-                raise _reject("has more than one frame header")
+                raise reject_jpeg("has more than one frame header")
             if marker not in _KNOWN_FRAMES:
                 return False
             frame = marker
@@ -68,16 +64,16 @@ def check_frame(segments: Sequence[tuple[int, bytes]]) -> bool:
             components = known
         elif marker == SOS:
             if frame is None:
-                raise _reject("has a scan before its frame header")
+                raise reject_jpeg("has a scan before its frame header")
             scans += 1
             if scans > MAX_SCANS:
-                raise _reject(f"has more than {MAX_SCANS} scans")
+                raise reject_jpeg(f"has more than {MAX_SCANS} scans")
             if not _scan(payload, frame, components, quant, huffman):
                 return False
         elif marker in (0xC8, 0xCC, 0xDC, 0xDE, 0xDF):  # JPG, DAC, DNL, DHP, EXP: not a plain frame
             return False
     if frame is None or scans == 0:
-        raise _reject("has no frame header or no scan")
+        raise reject_jpeg("has no frame header or no scan")
     return True
 
 
@@ -86,10 +82,10 @@ def _quant_tables(payload: bytes) -> set[int]:
     while position < len(payload):
         precision, table = payload[position] >> 4, payload[position] & 0x0F
         if precision > 1 or table > 3:
-            raise _reject("has a quantisation table with a bad precision or number")
+            raise reject_jpeg("has a quantisation table with a bad precision or number")
         position += 1 + 64 * (precision + 1)
         if position > len(payload):
-            raise _reject("has a quantisation table segment of the wrong length")
+            raise reject_jpeg("has a quantisation table segment of the wrong length")
         found.add(table)
     return found
 
@@ -100,15 +96,15 @@ def _huffman_tables(payload: bytes) -> dict[tuple[int, int], tuple[bool, int]]:
     found, position = {}, 0
     while position < len(payload):
         if position + 17 > len(payload):
-            raise _reject("has a Huffman table segment of the wrong length")
+            raise reject_jpeg("has a Huffman table segment of the wrong length")
         kind, table = payload[position] >> 4, payload[position] & 0x0F
         counts = payload[position + 1 : position + 17]
         total = sum(counts)
         symbols = payload[position + 17 : position + 17 + total]
         if total > 256 or len(symbols) != total:
-            raise _reject("has a Huffman table segment of the wrong length")
+            raise reject_jpeg("has a Huffman table segment of the wrong length")
         if kind > 1 or table > 3:
-            raise _reject("has a Huffman table with a bad class or number")
+            raise reject_jpeg("has a Huffman table with a bad class or number")
         position += 17 + total
         found[(kind, table)] = (_prefix_code(counts), max(symbols, default=0))
     return found
@@ -127,10 +123,10 @@ def _prefix_code(counts: bytes) -> bool:
 
 def _frame_components(payload: bytes) -> dict[int, tuple[int, int, int]] | None:
     if len(payload) < 6:
-        raise _reject("has a frame header of the wrong length")
+        raise reject_jpeg("has a frame header of the wrong length")
     precision, count = payload[0], payload[5]
     if len(payload) != 6 + 3 * count:
-        raise _reject("has a frame header of the wrong length")
+        raise reject_jpeg("has a frame header of the wrong length")
     if precision != 8 or count not in (1, 3, 4):
         return None
     components: dict[int, tuple[int, int, int]] = {}
@@ -138,7 +134,7 @@ def _frame_components(payload: bytes) -> dict[int, tuple[int, int, int]] | None:
         ident, sampling, table = payload[6 + 3 * index : 9 + 3 * index]
         h, v = sampling >> 4, sampling & 0x0F
         if not (1 <= h <= 4 and 1 <= v <= 4) or table > 3:
-            raise _reject("has a frame header with bad sampling factors or table numbers")
+            raise reject_jpeg("has a frame header with bad sampling factors or table numbers")
         if ident in components:
             return None  # duplicate component ids: left to libjpeg
         components[ident] = (h, v, table)
@@ -152,14 +148,14 @@ def _scan(
     takes the standard tables, as Motion-JPEG frames expect: left to a decode)."""
     count = payload[0] if payload else 0
     if not 1 <= count <= 4 or len(payload) != 4 + 2 * count:
-        raise _reject("has a scan header of the wrong length")
+        raise reject_jpeg("has a scan header of the wrong length")
     start, end, approximation = payload[1 + 2 * count], payload[2 + 2 * count], payload[3 + 2 * count]
     high, low = approximation >> 4, approximation & 0x0F
     progressive = frame == SOF_PROGRESSIVE
     if progressive and (end > 63 or start > end or (start == 0 and end != 0) or (start > 0 and count != 1)):
-        raise _reject("has progressive scan parameters out of range")
+        raise reject_jpeg("has progressive scan parameters out of range")
     if progressive and ((high != 0 and low != high - 1) or low > 13):
-        raise _reject("has a progressive refinement scan with bad successive-approximation bits")
+        raise reject_jpeg("has a progressive refinement scan with bad successive-approximation bits")
     # The tables a scan decodes with: a sequential scan both; a progressive one DC (first pass) or AC.
     uses_dc = not progressive or (start == 0 and high == 0)
     uses_ac = not progressive or start > 0
@@ -168,24 +164,24 @@ def _scan(
     for index in range(count):
         ident, tables = payload[1 + 2 * index], payload[2 + 2 * index]
         if ident not in components or ident in seen:
-            raise _reject("has a scan of a component its frame does not have")
+            raise reject_jpeg("has a scan of a component its frame does not have")
         seen.add(ident)
         h, v, quant_table = components[ident]
         blocks += h * v
         if quant_table not in quant:
-            raise _reject("uses a quantisation table it never defines")
+            raise reject_jpeg("uses a quantisation table it never defines")
         for used, kind, table in ((uses_dc, 0, tables >> 4), (uses_ac, 1, tables & 0x0F)):
             if not used:
                 continue
             if table > 3:
-                raise _reject("has a scan with a bad Huffman table number")
+                raise reject_jpeg("has a scan with a bad Huffman table number")
             if (kind, table) not in huffman:
                 return False
             prefix_code, largest = huffman[(kind, table)]
             if not prefix_code:
-                raise _reject("has a Huffman table that is not a prefix code")
+                raise reject_jpeg("has a Huffman table that is not a prefix code")
             if kind == 0 and largest > 15:
-                raise _reject("has a DC Huffman table with a symbol above 15")
+                raise reject_jpeg("has a DC Huffman table with a symbol above 15")
     if count > 1 and blocks > _MAX_BLOCKS_IN_MCU:
-        raise _reject("has a scan with too many blocks in one MCU")
+        raise reject_jpeg("has a scan with too many blocks in one MCU")
     return True

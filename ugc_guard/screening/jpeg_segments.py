@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..problems import Problem
 
-__all__ = ["StrippedImage", "insert_jpeg_xmp", "orientation_exif", "read_orientation", "strip_jpeg"]
+__all__ = ["StrippedImage", "insert_jpeg_xmp", "orientation_exif", "read_orientation", "reject_jpeg", "strip_jpeg"]
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
 _TABLES = set(range(0xC0, 0xD0)) | {0xDB, 0xDC, 0xDD, 0xDE, 0xDF}
@@ -48,14 +48,15 @@ class StrippedImage:
     """JPEG: the frame, scan and table segments kept (marker, payload), in file order (``jpeg_frame.check_frame``)."""
 
 
-def _reject(why: str) -> Problem:
+def reject_jpeg(why: str) -> Problem:
+    """422 ``content-rejected``: "the JPEG ``why``"."""
     return Problem("content-rejected", f"the JPEG {why}")
 
 
 def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
     """Return the JPEG without metadata (see the module docstring). Raises 422 when the marker structure is broken."""
     if data[:2] != b"\xff\xd8":
-        raise _reject("does not start with a start-of-image marker")
+        raise reject_jpeg("does not start with a start-of-image marker")
     head: list[bytes] = []
     body: list[bytes | memoryview] = []
     stripped: list[str] = []
@@ -67,7 +68,7 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
         while position < size and data[position] == 0xFF and position + 1 < size and data[position + 1] == 0xFF:
             position += 1  # fill bytes before a marker
         if position + 2 > size or data[position] != 0xFF:
-            raise _reject("is truncated or has bytes where a marker must be")
+            raise reject_jpeg("is truncated or has bytes where a marker must be")
         marker = data[position + 1]
         if marker == EOI:
             position += 2
@@ -77,10 +78,10 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
             position += 2
             continue
         if position + 4 > size:
-            raise _reject("is truncated inside a marker segment")
+            raise reject_jpeg("is truncated inside a marker segment")
         end = position + 2 + struct.unpack(">H", data[position + 2 : position + 4])[0]
         if end > size or end < position + 4:
-            raise _reject("has a segment longer than the file")
+            raise reject_jpeg("has a segment longer than the file")
         payload = view[position + 4 : end]
         if marker in _TABLES or marker == SOS:
             body.append(view[position:end])
@@ -88,7 +89,7 @@ def strip_jpeg(data: bytes, keep_orientation: bool = True) -> StrippedImage:
             if marker == SOS:
                 found = _NEXT_MARKER.search(data, end)
                 if found is None:
-                    raise _reject("is truncated inside its compressed data")
+                    raise reject_jpeg("is truncated inside its compressed data")
                 body.append(view[end : found.start()])
                 end = found.start()
         elif marker == 0xE0 and bytes(payload[:5]) == b"JFIF\0" and "JFIF header" not in kept:
