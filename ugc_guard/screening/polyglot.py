@@ -13,9 +13,10 @@ import re
 
 from ..problems import Problem
 from .layout import image_layout
+from .multiscan import MultiScan
 from .spool import RangeReader
 
-__all__ = ["check_image_content", "check_polyglot", "find_active_content", "has_markup"]
+__all__ = ["check_image_content", "check_polyglot", "find_active_content", "has_markup", "whole_file_active"]
 
 ZIP_END = b"PK\x05\x06"
 ZIP_TAIL = 22 + 65535  # the end-of-central-directory record plus its longest comment
@@ -59,6 +60,17 @@ _METADATA_TAG = re.compile(
     rb"|a\s[^>]{0,256}?href)"
 )
 _ANY_HANDLER = re.compile(rb"on[a-z]{3,}\s*=")
+_HANDLER_AFTER_SEPARATOR = rb"(?:^|[ \t\n\r\f/\"'])"  # what ``_handler`` checks, as an expression
+_KINDS = (
+    (rb"javascript:|vbscript:", "a script URL"),
+    (rb"__halt_compiler", "a PHP instruction"),
+    (_DATA_URL.pattern, "an HTML or SVG data: URL"),
+    (_MARKUP_LOWER.pattern, "HTML or script markup"),
+    (_XML_ACTIVE.pattern, "an XML entity declaration or XSLT"),
+    (_HANDLER_AFTER_SEPARATOR + _NAMED_HANDLER.pattern, "an event handler attribute"),
+)
+"""What :func:`_active` searches for, in its order, and how each is named in the refusal."""
+_WHOLE_FILE = MultiScan([expression for expression, _ in _KINDS])
 _ATTRIBUTE_SEPARATORS = frozenset(b" \t\n\r\f/\"'")
 _ENTITIES = ((b"&lt;", b"<"), (b"&#60;", b"<"), (b"&#x3c;", b"<"), (b"&quot;", b'"'), (b"&#34;", b'"'), (b"&apos;", b"'"),
              (b"&#39;", b"'"), (b"&colon;", b":"), (b"&#58;", b":"), (b"&#x3a;", b":"), (b"&tab;", b""), (b"&#9;", b""),
@@ -93,10 +105,9 @@ def check_image_content(reader: RangeReader, media_type: str, *, original: bool)
     """
     _signatures(reader)
     data = reader.pread(reader.length, 0)
-    for start in range(0, len(data), SCAN_CHUNK):
-        found = _active(data[start : start + SCAN_CHUNK + _OVERLAP].lower())
-        if found:
-            raise Problem("content-rejected", f"the file contains {found}")
+    found = whole_file_active(data)
+    if found:
+        raise Problem("content-rejected", f"the file contains {found}")
     layout = image_layout(data, media_type)
     for segment in layout.metadata:
         found = find_active_content(segment)
@@ -140,20 +151,37 @@ def has_markup(data: bytes) -> bool:
     return _MARKUP_LOWER.search(lowered) is not None
 
 
+def whole_file_active(data: bytes) -> str | None:
+    """What active content of the long, unmistakable kinds (:data:`_KINDS`) ``data`` holds anywhere, or None.
+
+    One Hyperscan pass over the whole file (``multiscan``); where Hyperscan cannot run, :func:`_active`
+    on lowercased 1 MiB pieces (overlapping by 32 bytes), which finds the same except a match longer
+    than the overlap across a piece's edge.
+    """
+    if _WHOLE_FILE.available:
+        index = _WHOLE_FILE.first(data)
+        return None if index is None else _KINDS[index][1]
+    for start in range(0, len(data), SCAN_CHUNK):
+        found = _active(data[start : start + SCAN_CHUNK + _OVERLAP].lower())
+        if found:
+            return found
+    return None
+
+
 def _active(lowered: bytes) -> str | None:
     """What active content of the long, unmistakable kinds ``lowered`` holds (a few C-level searches)."""
     if _script_url(lowered):
-        return "a script URL"
+        return _KINDS[0][1]
     if b"__halt_compiler" in lowered:
-        return "a PHP instruction"
+        return _KINDS[1][1]
     if _DATA_URL.search(lowered):
-        return "an HTML or SVG data: URL"
+        return _KINDS[2][1]
     if _ACTIVE_START.search(lowered) is not None:
         if _MARKUP_LOWER.search(lowered):
-            return "HTML or script markup"
+            return _KINDS[3][1]
         if _XML_ACTIVE.search(lowered):
-            return "an XML entity declaration or XSLT"
-    return "an event handler attribute" if _handler(_NAMED_HANDLER, lowered) else None
+            return _KINDS[4][1]
+    return _KINDS[5][1] if _handler(_NAMED_HANDLER, lowered) else None
 
 
 def _script_url(lowered: bytes) -> bool:

@@ -1,0 +1,61 @@
+"""Several regular expressions searched for in one pass over a whole file (Hyperscan).
+
+An image is scanned for every kind of active content in all its bytes. With Python's ``re`` that is
+a lowercased copy and one pass per kind: about 4.5 ms per 2 MB photo, the largest single cost of an
+accepted photo. Hyperscan compiles the same expressions into one automaton and matches them all,
+case-insensitively, in one pass of about 0.35 ms, with the GIL released.
+
+The expressions are the ones the ``re`` search uses (``polyglot``), so the two give the same verdict
+(``tests/screening/test_multiscan.py`` checks that on hostile and random data). Where Hyperscan
+cannot run (no wheel for the platform, a CPU without SSSE3), :attr:`MultiScan.available` is false
+and the caller uses ``re``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["MultiScan"]
+
+logger = logging.getLogger("ugc_guard.screening")
+
+
+class MultiScan:
+    """``expressions`` (lowercase ``re`` syntax Hyperscan also reads) matched case-insensitively at once."""
+
+    def __init__(self, expressions: Sequence[bytes]) -> None:
+        self._count = len(expressions)
+        self._local = threading.local()  # a Hyperscan scratch serves one scan at a time: one per thread
+        self._database: Any = None
+        try:
+            import hyperscan
+
+            flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+            database = hyperscan.Database()
+            database.compile(expressions=list(expressions), ids=list(range(self._count)), elements=self._count, flags=[flags] * self._count)
+            hyperscan.Scratch(database)  # proves the CPU can run it (Hyperscan needs SSSE3)
+        except Exception as error:  # ImportError, or hyperscan.error on this CPU
+            logger.info("ugc_guard: Hyperscan is not usable here (%s); active content is searched with re", error)
+            return
+        self._hyperscan = hyperscan
+        self._database = database
+
+    @property
+    def available(self) -> bool:
+        return self._database is not None
+
+    def first(self, data: bytes) -> int | None:
+        """The lowest index of the expressions ``data`` matches, or None. Only when :attr:`available`."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hyperscan.Scratch(self._database)
+        found: list[int] = []
+
+        def matched(expression: int, start: int, end: int, flags: int, context: object) -> None:
+            found.append(expression)
+
+        self._database.scan(data, match_event_handler=matched, scratch=scratch)
+        return min(found) if found else None
