@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ugc_guard.ledger.canonical import body_json
+from ugc_guard.proof import jcs
 from ugc_guard.proof.jcs import canonical_json
 
 TRICKY: list[Any] = [
@@ -61,3 +64,32 @@ def test_refuses_what_it_cannot_carry_exactly(value: Any, error: type[Exception]
 )
 def test_ledger_bodies_with_ascii_names_are_already_canonical(payload: dict[str, Any]) -> None:
     assert body_json(payload).encode() == canonical_json(payload)
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-(2**53 - 1), 2**53 - 1) | st.text()
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                       max_leaves=20)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_VALUES)
+def test_the_standard_encoder_path_equals_the_walk_and_rfc8785(value: Any) -> None:
+    # ASCII names take json's encoder, others the walk: both must be what rfc8785 writes.
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+    parts: list[str] = []
+    jcs._write(value, parts)
+    assert "".join(parts).encode("utf-8", "surrogatepass") == expected
+
+
+def test_plain_values_are_recognised() -> None:
+    assert jcs._plain({"a": [1, "x", None, True, {"b": -(2**53 - 1)}]})
+    assert not jcs._plain({"é": 1})
+    assert not jcs._plain({"a": 2**53})
+    assert not jcs._plain({"a": (1, 2)})
+    assert not jcs._plain([1.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.screening import hostile_images as hostile
-from ugc_guard.screening import polyglot
+from ugc_guard.screening import jpeg_segments, polyglot
+from ugc_guard.screening.jpeg_segments import next_marker
 from ugc_guard.screening.multiscan import MultiScan
 from ugc_guard.screening.polyglot import SCAN_CHUNK, whole_file_active
 
@@ -89,3 +91,28 @@ def test_scratch_per_thread() -> None:
     assert scan.first(b"other and needle") == 0
     assert scan.first(b"only other") == 1
     assert scan.first(b"none") is None
+
+
+MARKER_PIECES = [b"\xff", b"\xff\x00", b"\xff\xd0", b"\xff\xd7", b"\xff\xd8", b"\xff\xd9", b"\xff\xda", b"\xff\xff", b"\xff\x01",
+                 b"\xff\xcf", b"\xff\xfe", b"\x00", b"\xd0", b"x"]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(MARKER_PIECES), max_size=12), st.integers(0, 6))
+def test_next_marker_agrees_with_the_expression(pieces: list[bytes], start: int) -> None:
+    data = b"".join(pieces)
+    found = jpeg_segments._NEXT_MARKER.search(data, start)
+    assert next_marker(data, start) == (None if found is None else found.start())
+
+
+def test_next_marker_in_a_photo_is_the_end_of_image() -> None:
+    from PIL import Image
+
+    picture = Image.effect_noise((512, 384), 64).convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=95)
+    data = out.getvalue()
+    start = data.index(b"\xff\xda") + 2 + int.from_bytes(data[data.index(b"\xff\xda") + 2 :][:2], "big")
+    assert data.count(b"\xff\x00", start) > 10  # stuffed bytes the search must pass over
+    assert next_marker(data, start) == len(data) - 2
+    assert next_marker(data[:-2], start) is None

@@ -22,6 +22,10 @@ _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f":
 _ESCAPES = {chr(code): _SHORT.get(chr(code), f"\\u{code:04x}") for code in range(0x20)} | {'"': '\\"', "\\": "\\\\"}
 _TABLE = {ord(character): escaped for character, escaped in _ESCAPES.items()}
 _NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\]')
+# For plain values (below) the standard library's encoder writes exactly these bytes: it escapes the
+# same characters the same way (lowercase \u00xx), and sorts names by code point, which is UTF-16
+# order for ASCII names. About ten times faster than the walk in Python that any other value takes.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
 
 
 def canonical_json(value: Any) -> bytes:
@@ -30,13 +34,41 @@ def canonical_json(value: Any) -> bytes:
     Raises :class:`TypeError` for floats and values JSON has no form for, and :class:`ValueError`
     for integers outside ±(2^53 − 1), lone surrogates and non-string object keys.
     """
-    parts: list[str] = []
-    _write(value, parts)
-    text = "".join(parts)
+    if _plain(value):
+        text = _ENCODE(value)
+    else:
+        parts: list[str] = []
+        _write(value, parts)
+        text = "".join(parts)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("a string holds a lone surrogate, which canonical JSON cannot carry") from None
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only None, booleans, integers within ±(2^53 − 1), strings, lists and
+    objects with ASCII member names (exact types: a subclass may serialise differently)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        else:
+            return False
+    return True
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
