@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from .models import SubjectStatusRow, SubmissionStatusRow
@@ -115,12 +115,14 @@ def set_submission_status(connection: Connection, submission_id: int, campaign: 
     Raw(connection).upsert_rows([submission_status_row(submission_id, campaign, subject, status, now, owner)])
 
 
+_STATUSES = select(SubmissionStatusRow.submission_id, SubmissionStatusRow.status).where(
+    SubmissionStatusRow.submission_id.in_(bindparam("ids", expanding=True))
+)  # built once: building it per call cost more than running it
+
+
 def submission_statuses(connection: Connection, submission_ids: list[int]) -> dict[int, str]:
     """Return the current status of each of ``submission_ids`` that has one."""
     if not submission_ids:
         return {}
-    rows = connection.execute(
-        select(SubmissionStatusRow.submission_id, SubmissionStatusRow.status)
-        .where(SubmissionStatusRow.submission_id.in_(submission_ids))
-    )
+    rows = connection.execute(_STATUSES, {"ids": list(submission_ids)})
     return {row[0]: row[1] for row in rows}
