@@ -533,6 +533,22 @@ def test_logout_from_another_site_cannot_clear_the_cookie_of_a_signed_out_reques
     assert problem(answer) == (403, "csrf-failed") and "set-cookie" not in answer.headers
 
 
+def test_a_copy_of_the_session_cookie_signs_nobody_in_after_signing_out(filled: Filled) -> None:
+    client = signed_in(filled)
+    copied = client.cookies.get(SESSION_COOKIE)
+    assert copied
+    other = TestClient(client.app, base_url="http://testserver")  # a second browser, signed in on its own
+    assert login_post(other).status_code == 303
+    answer = client.post("/console/logout", data={"csrf": token(client, "/console/receipt")}, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/login")
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, copied, domain="testserver.local", path="/console")
+    assert_refused_to_login(client, filled)
+    assert other.get("/console/takedowns", follow_redirects=False).status_code == 200  # only that session ended
+    assert login_post(client).status_code == 303  # and signing in again gives a new one
+    assert client.get("/console/takedowns", follow_redirects=False).status_code == 200
+
+
 def test_a_malformed_logout_body_is_a_400(filled: Filled) -> None:
     client = signed_in(filled)
     answer = client.post("/console/logout", content=b"--B\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=B"})

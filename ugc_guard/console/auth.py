@@ -112,6 +112,8 @@ class BasicLogin:
         self.key_is_random = key is None
         self._serializer = URLSafeTimedSerializer(key or secrets.token_bytes(32), salt="ugc-guard-console-session")
         self._failures: dict[str, deque[float]] = {}
+        self._ended: dict[str, float] = {}
+        """Sessions signed out (their form token, unique per session) -> when their cookie expires anyway."""
 
     def use_key(self, key: bytes | None) -> None:
         """Sign sessions with ``key`` (the console derives one from the site secret, so sessions
@@ -130,7 +132,17 @@ class BasicLogin:
             return None
         if not isinstance(data, dict) or data.get("u") != self.username or not isinstance(data.get("c"), str):
             return None
+        if data["c"] in self._ended:
+            return None
         return Session(self.username, data["c"])
+
+    def end_session(self, session: Session) -> None:
+        """Refuse ``session``'s cookie from now on (signing out): the browser deletes it, and a copy of
+        it (kept by whoever read it) signs nobody in. Held in this process's memory until the cookie
+        would have expired anyway, like the lockout counters."""
+        now = time.time()
+        self._ended = {token: until for token, until in self._ended.items() if until > now}
+        self._ended[session.csrf] = now + self.max_age
 
     def new_session(self) -> tuple[str, Session]:
         """Return a new session cookie value and its session."""

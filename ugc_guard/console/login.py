@@ -103,6 +103,8 @@ def logout(views: Views) -> Handler:
             token = form.get("csrf")
             if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
                 return Problem("csrf-failed", "sign out from a console page")
+            if isinstance(views.auth, BasicLogin):
+                views.auth.end_session(session)
         response = RedirectResponse(f"{views.base(request)}/login", 303)
         response.delete_cookie(SESSION_COOKIE, path=views.base(request) or "/")
         return response
