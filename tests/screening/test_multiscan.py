@@ -81,6 +81,7 @@ def test_scratch_per_thread() -> None:
     import threading
 
     scan = MultiScan([b"needle", b"other"])
+    assert scan.available  # compiled on first use
     results: list[int | None] = []
     threads = [threading.Thread(target=lambda: results.append(scan.first(b"x" * 100_000 + b"NEEDLE"))) for _ in range(4)]
     for thread in threads:

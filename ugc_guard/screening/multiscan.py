@@ -30,25 +30,39 @@ class MultiScan:
     letters match either case (as ``re`` on lowercased data, the expressions being lowercase)."""
 
     def __init__(self, expressions: Sequence[bytes], *, caseless: bool = True) -> None:
-        self._count = len(expressions)
+        self._expressions = list(expressions)
+        self._caseless = caseless
         self._local = threading.local()  # a Hyperscan scratch serves one scan at a time: one per thread
+        self._lock = threading.Lock()
+        self._compiled = False
         self._database: Any = None
+        self._hyperscan: Any = None
+
+    @property
+    def available(self) -> bool:
+        """Whether Hyperscan runs here. Compiles the expressions on first use (about 0.1 s for the
+        active-content kinds), so importing the screening costs nothing at start-up."""
+        if not self._compiled:
+            with self._lock:
+                if not self._compiled:
+                    self._compile()
+                    self._compiled = True
+        return self._database is not None
+
+    def _compile(self) -> None:
+        count = len(self._expressions)
         try:
             import hyperscan
 
-            flags = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+            flags = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if self._caseless else 0)
             database = hyperscan.Database()
-            database.compile(expressions=list(expressions), ids=list(range(self._count)), elements=self._count, flags=[flags] * self._count)
+            database.compile(expressions=self._expressions, ids=list(range(count)), elements=count, flags=[flags] * count)
             hyperscan.Scratch(database)  # proves the CPU can run it (Hyperscan needs SSSE3)
         except Exception as error:  # ImportError, or hyperscan.error on this CPU
             logger.info("ugc_guard: Hyperscan is not usable here (%s); active content is searched with re", error)
             return
         self._hyperscan = hyperscan
         self._database = database
-
-    @property
-    def available(self) -> bool:
-        return self._database is not None
 
     def first(self, data: bytes | memoryview) -> int | None:
         """The lowest index of the expressions ``data`` matches, or None. Only when :attr:`available`."""
