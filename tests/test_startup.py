@@ -175,6 +175,19 @@ async def test_without_lifespan_the_first_requests_that_need_the_ledger_create_i
     assert Ledger(f"sqlite:///{file}").current_revision() == Ledger.head_revision()
 
 
+async def test_without_lifespan_any_spelling_the_pages_answer_makes_the_ledger_ready(policy_file: Any, tmp_path: Path) -> None:
+    # The pages match the normalised path, so the readiness check must too: otherwise the first such
+    # request would reach a ledger file without tables.
+    file = tmp_path / "ledger.sqlite3"
+    app = home_app(policy_file(), ledger=f"sqlite:///{file}")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=BROWSER) as client:
+        answer = await client.get("/UGC-Guard/Status")
+        accepted = await client.post("/UGC-GUARD/accept", json=ACCEPT)
+    assert answer.status_code == 200
+    assert accepted.status_code == 201
+    assert Ledger(f"sqlite:///{file}").current_revision() == Ledger.head_revision()
+
+
 async def test_concurrent_first_accepts_on_a_new_sqlite_ledger_each_get_a_receipt(policy_file: Any, tmp_path: Path) -> None:
     """Receipts issued while other accepts commit and sign checkpoints (each read proves against what it sees)."""
     app = home_app(policy_file(), ledger=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")

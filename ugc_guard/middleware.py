@@ -134,12 +134,12 @@ class UGCGuard:
             except Problem as refusal:
                 await refusal(scope, receive, send)
                 return
+        ctx = RequestContext.from_scope(scope, receive, site, route)
         if not self.readiness.ready:
-            not_ready = await self.readiness.check(scope, site, route)
+            not_ready = await self.readiness.check(ctx.path, site, route)
             if not_ready is not None:
                 await not_ready(scope, receive, send)
                 return
-        ctx = RequestContext.from_scope(scope, receive, site, route)
         if (observed := scope.get(OBSERVED)) is not None:
             observed.ctx = ctx
         try:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import app_path
 from .problems import Problem, guard_not_configured, ledger_not_ready
 
 if TYPE_CHECKING:
@@ -146,13 +145,14 @@ class Readiness:
                 return f"campaign {site.campaign}: ledger: {one_line(error)}"
         return None
 
-    async def check(self, scope: Scope, site: Site, route: UploadRoute | None) -> Problem | None:
+    async def check(self, path: str, site: Site, route: UploadRoute | None) -> Problem | None:
         """Return 503 ``ledger-not-ready`` if this request needs the site's ledger and it cannot be made ready.
 
         Only requests that use the ledger make it ready (upload routes and the pages under the
-        prefix); an unreachable ledger lets the request go on, to meet ``ledger-unavailable``.
+        prefix: ``path`` is the request's normalised path, as the pages match it); an unreachable
+        ledger lets the request go on, to meet ``ledger-unavailable``.
         """
-        if site not in self._waiting or (route is None and not _under(app_path(scope), site.prefix)):
+        if site not in self._waiting or (route is None and not _under(path, site.prefix)):
             return None
         now = time.monotonic()
         if now < self._waiting[site]:
