@@ -135,7 +135,7 @@ class UGCGuard:
                 await refusal(scope, receive, send)
                 return
         ctx = RequestContext.from_scope(scope, receive, site, route)
-        if not self.readiness.ready:
+        if not self.readiness.ready and self.readiness.concerns(ctx.path, site, route):
             not_ready = await self.readiness.check(ctx.path, site, route)
             if not_ready is not None:
                 await not_ready(scope, receive, send)

@@ -122,7 +122,19 @@ class Readiness:
         self._waiting: dict[Site, float] = dict.fromkeys(sites, 0.0)
         """Sites not ready yet -> when (``time.monotonic``) to check again."""
         self._refusals: dict[Site, Problem] = {}
+        self._pages: dict[Site, tuple[str, str]] = {site: (site.prefix, site.prefix.rstrip("/") + "/") for site in sites}
+        """Each site's prefix, and the start of every path under it."""
         self.ready = not self._waiting
+
+    def concerns(self, path: str, site: Site, route: UploadRoute | None) -> bool:
+        """Whether a request (its normalised ``path``, its upload ``route``) needs the site's ledger
+        while that is not ready yet: only then is :meth:`check` awaited (a plain GET costs a lookup)."""
+        if site not in self._waiting:
+            return False
+        if route is not None:
+            return True
+        prefix, under = self._pages[site]
+        return path == prefix or path.startswith(under)
 
     async def startup(self) -> str | None:
         """Prepare every site's ledger; return the one-line reason the app must not start, or None.
@@ -152,7 +164,7 @@ class Readiness:
         prefix: ``path`` is the request's normalised path, as the pages match it); an unreachable
         ledger lets the request go on, to meet ``ledger-unavailable``.
         """
-        if site not in self._waiting or (route is None and not _under(path, site.prefix)):
+        if not self.concerns(path, site, route):
             return None
         now = time.monotonic()
         if now < self._waiting[site]:
@@ -182,7 +194,3 @@ class Readiness:
         self._waiting.pop(site, None)
         self._refusals.pop(site, None)
         self.ready = not self._waiting
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
