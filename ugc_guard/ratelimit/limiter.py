@@ -44,8 +44,9 @@ class Limit:
     """True when the cost is uploaded bytes rather than requests."""
     strategy: RateLimiter
     policy_header: str
-    key_format: str
-    """The storage key with ``{}`` for the scope key: what ``item.key_for(campaign, name, key)`` returns."""
+    key_head: str
+    key_tail: str
+    """The storage key is ``key_head + key + key_tail``: what ``item.key_for(campaign, name, key)`` returns."""
     fixed_window: bool
     moving_window: bool
     expiry: int
@@ -105,11 +106,12 @@ class Limiter:
                 unit = "content-bytes" if counts_bytes else "requests"
                 strategy = bytes_strategy if counts_bytes else requests_strategy
                 header = policy_item(label, item.amount, item.get_expiry(), unit)
-                key_format = item.key_for(campaign.replace("{", "{{").replace("}", "}}"), label, "{}")
+                key_head, key_tail = item.key_for(campaign, label, "\0").split("\0")  # ids hold no NUL
                 fixed = isinstance(strategy, FixedWindowRateLimiter)
                 moving = isinstance(strategy, MovingWindowRateLimiter)
                 compiled.append(
-                    Limit(label, item, scope, counts_bytes, strategy, header, key_format, fixed, moving, item.get_expiry(), f'"{label}";r=')
+                    Limit(label, item, scope, counts_bytes, strategy, header, key_head, key_tail, fixed, moving, item.get_expiry(),
+                          f'"{label}";r=')
                 )
             return compiled
 
@@ -147,12 +149,12 @@ class Limiter:
             count_now = self._count_now
             if count_now is None:
                 return None
-            count, reset = count_now(limit.key_format.format(key), limit.expiry, cost)
+            count, reset = count_now(limit.key_head + key + limit.key_tail, limit.expiry, cost)
             return Outcome(limit, count <= amount, amount - count if count < amount else 0, reset - time.time())
         moving_now = self._moving_now
         if moving_now is None or not limit.moving_window:
             return None
-        allowed, count, oldest = moving_now(limit.key_format.format(key), amount, limit.expiry, cost)
+        allowed, count, oldest = moving_now(limit.key_head + key + limit.key_tail, amount, limit.expiry, cost)
         return Outcome(limit, allowed, amount - count if count < amount else 0, oldest + limit.expiry - time.time())
 
     async def flag_client(self, address: str | None) -> None:
@@ -174,7 +176,7 @@ class Limiter:
             outcome = self.charge_now(limit, key, cost)
             if outcome is not None:
                 return outcome
-            count, reset = await self._count(limit.key_format.format(key), limit.expiry, cost)
+            count, reset = await self._count(limit.key_head + key + limit.key_tail, limit.expiry, cost)
             return Outcome(limit, count <= item.amount, max(0, item.amount - count), reset - time.time())
         allowed = True
         if cost > 0:
