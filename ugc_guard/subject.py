@@ -102,7 +102,8 @@ class SubjectStage:
             ctx.subject = self.from_user(ctx.scope.get("user"))
         else:
             # every Cookie header (HTTP/2 may split them), so a second subject cookie cannot hide in another one
-            header = "; ".join(value.decode("latin-1") for key, value in ctx.scope["headers"] if key == b"cookie")
+            cookies = [value for key, value in ctx.scope["headers"] if key == b"cookie"]
+            header = "; ".join([value.decode("latin-1") for value in cookies]) if cookies else ""
             ctx.subject = self.cookie.read(_cookie_value(header)) if header else None
         return None
 
