@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import sys
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -69,7 +71,7 @@ def test_the_handler_counts_only_after_a_separator_or_at_the_start() -> None:
 
 
 def test_without_hyperscan_the_searches_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "hyperscan", None)  # import hyperscan now raises ImportError
+    monkeypatch.setitem(sys.modules, "hyperscan", None)  # import hyperscan now raises ImportError
     scan = MultiScan([b"<script"])
     assert not scan.available
     monkeypatch.setattr(polyglot, "_WHOLE_FILE", scan)
@@ -78,8 +80,6 @@ def test_without_hyperscan_the_searches_answer(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_scratch_per_thread() -> None:
-    import threading
-
     scan = MultiScan([b"needle", b"other"])
     assert scan.available  # compiled on first use
     results: list[int | None] = []

@@ -156,7 +156,7 @@ def whole_file_active(data: bytes) -> str | None:
 
     One Hyperscan pass over the whole file (``multiscan``); where Hyperscan cannot run, :func:`_active`
     on lowercased 1 MiB pieces (overlapping by 32 bytes), which finds the same except a match longer
-    than the overlap across a piece's edge.
+    than the overlap across a piece's edge (and counts a handler at a piece's start as after a separator).
     """
     if _WHOLE_FILE.available:
         index = _WHOLE_FILE.first(data)
